@@ -1,0 +1,81 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import wavefile from 'wavefile';
+import { EarshotError } from '../shared/errors.js';
+import { SAMPLE_RATE } from '../shared/audio-format.js';
+
+const { WaveFile } = wavefile;
+
+export interface PcmAudio {
+  sampleRate: number;
+  channels: number;
+  /** Interleaved samples, 16-bit signed. */
+  samples: Int16Array;
+}
+
+/**
+ * Reads a WAV file with the `wavefile` library (PCM of any depth, float, A-law …)
+ * and returns 16-bit samples. Only the format is converted; resampling is refused
+ * with a clear error rather than done badly.
+ */
+export async function readWavFile(file: string): Promise<PcmAudio> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new EarshotError(
+      'E_WAV_READ',
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
+  }
+  return decodeWav(bytes, file);
+}
+
+export function decodeWav(bytes: Uint8Array, name = 'WAV data'): PcmAudio {
+  const wav = new WaveFile();
+  try {
+    wav.fromBuffer(bytes);
+  } catch (err) {
+    throw new EarshotError('E_WAV_FORMAT', `${name} is not a WAV file: ${(err as Error).message}`);
+  }
+  if (wav.bitDepth !== '16') {
+    try {
+      wav.toBitDepth('16');
+    } catch (err) {
+      throw new EarshotError(
+        'E_WAV_FORMAT',
+        `${name}: cannot convert ${wav.bitDepth}-bit audio: ${(err as Error).message}`,
+      );
+    }
+  }
+  const fmt = wav.fmt as { sampleRate: number; numChannels: number };
+  const raw = wav.getSamples(true, Int16Array) as unknown as Int16Array;
+  return { sampleRate: fmt.sampleRate, channels: fmt.numChannels, samples: raw };
+}
+
+/** Reads a WAV that must already be in the capture format: 16 kHz mono. */
+export async function readCaptureWav(file: string): Promise<Int16Array> {
+  const audio = await readWavFile(file);
+  if (audio.sampleRate !== SAMPLE_RATE || audio.channels !== 1) {
+    throw new EarshotError(
+      'E_WAV_FORMAT',
+      `${file} is ${audio.sampleRate} Hz, ${audio.channels} channel(s); need ${SAMPLE_RATE} Hz mono`,
+      { hint: `convert it: sox ${file} -r ${SAMPLE_RATE} -c 1 -b 16 out.wav` },
+    );
+  }
+  return audio.samples;
+}
+
+export function encodeWav(samples: Int16Array, sampleRate = SAMPLE_RATE, channels = 1): Buffer {
+  const wav = new WaveFile();
+  wav.fromScratch(channels, sampleRate, '16', samples);
+  return Buffer.from(wav.toBuffer());
+}
+
+export async function writeWavFile(
+  file: string,
+  samples: Int16Array,
+  sampleRate = SAMPLE_RATE,
+  channels = 1,
+): Promise<void> {
+  await writeFile(file, encodeWav(samples, sampleRate, channels));
+}

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { registerCloud } from './cloud.js';
+import { registerConfig } from './config.js';
+import { registerDoctor } from './doctor.js';
+import { registerLedger } from './ledger.js';
+import { registerRun } from './run.js';
+import { registerSimulate } from './simulate.js';
+
+/** Every `earshot` sub-command registers itself here, in the order of `--help`. */
+export const commands: ReadonlyArray<(program: Command) => void> = [
+  registerRun,
+  registerSimulate,
+  registerDoctor,
+  registerLedger,
+  registerConfig,
+  registerCloud,
+];

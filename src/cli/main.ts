@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/load.js';
+import { EarshotError } from '../shared/errors.js';
+import { commands } from './commands/index.js';
+import { VERSION } from '../shared/version.js';
+
+/**
+ * `earshot <command>`: each command lives in its own module under `commands/` and
+ * registers itself on the program. Errors with a stable code end the process with a
+ * clear one-line message (and a hint) instead of a stack trace.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('earshot')
+    .description('Open device runtime for smart speakers')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  for (const register of commands) register(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander has already printed help / version / the usage error.
+    return err.exitCode;
+  }
+  if (err instanceof ConfigError) {
+    process.stderr.write(`earshot: ${err.message}\n`);
+    return 78; // EX_CONFIG: systemd shows it as a configuration problem
+  }
+  if (err instanceof EarshotError) {
+    process.stderr.write(`earshot: ${err.message} [${err.code}]\n`);
+    if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    return 1;
+  }
+  process.stderr.write(`earshot: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return 70;
+}
+
+function isEntryPoint(): boolean {
+  // `npx earshot` runs this file through a symlink in node_modules/.bin.
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`earshot: ${String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

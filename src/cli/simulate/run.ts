@@ -1,0 +1,229 @@
+import { WavSource } from '../../audio/sources/wav-source.js';
+import { readCaptureWav } from '../../audio/wav.js';
+import type { AudioSink } from '../../audio/sinks/sink.js';
+import type { Config } from '../../config/schema.js';
+import type { UtteranceTransport } from '../../device/ports.js';
+import type { Device } from '../../device/device.js';
+import { Runtime } from '../../device/runtime.js';
+import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../../shared/audio-format.js';
+import { ManualClock, RealClock, type Clock } from '../../shared/clock.js';
+import { EarshotError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+
+/** One line of `earshot simulate --json`. Times are seconds of the WAV's own time line. */
+export type SimEvent =
+  | { event: 'state'; t: number; state: string; previous: string }
+  | { event: 'led'; t: number; name: string; on: boolean }
+  | { event: 'wake'; t: number; keyword: string; score: number; frame: number; accepted: boolean }
+  | {
+      event: 'upload';
+      t: number;
+      /** When the upload was opened (the first byte sent). */
+      openT: number;
+      id: string;
+      audioStartT: number;
+      audioEndT: number;
+      bytes: number;
+      preRollMs: number;
+      reason: string;
+      outcome: string;
+      trigger: string;
+      sha256: string;
+      dontSaveRecordings: boolean;
+      ack?: { stored: boolean; t: number };
+    }
+  | { event: 'press'; t: number; name: string }
+  | {
+      event: 'summary';
+      t: number;
+      seconds: number;
+      frames: number;
+      wakes: number;
+      uploads: number;
+      droppedFrames: number;
+      finalState: string;
+      wakeEngine: string;
+      transport: string;
+      wallMs: number;
+    };
+
+export interface Press {
+  name: 'mute' | 'action';
+  seconds: number;
+}
+
+export interface SimulateOptions {
+  wav: string;
+  config: Config;
+  log: Logger;
+  realtime?: boolean;
+  presses?: Press[];
+  transport?: (log: Logger) => UtteranceTransport;
+  sink?: AudioSink;
+  /** Every event as it happens. */
+  onEvent: (e: SimEvent) => void;
+  /** After the recording ends, how long (ms of simulated time) to wait for the device to settle. */
+  settleMs?: number;
+  /** Called once the runtime is running (e.g. to attach MQTT). */
+  onStarted?: (runtime: Runtime) => Promise<void> | void;
+}
+
+const round = (t: number): number => Math.round(t * 1000) / 1000;
+
+/**
+ * Runs the real device pipeline with a WAV file as the microphone and simulated GPIO.
+ * Without `realtime` the clock is virtual: it advances 80 ms per frame, so every event
+ * time is on the WAV's time line and a run is the same however fast the machine is.
+ */
+export async function simulate(options: SimulateOptions): Promise<SimEvent & { event: 'summary' }> {
+  const started = performance.now();
+  const samples = await readCaptureWav(options.wav);
+  const manual = options.realtime ? undefined : new ManualClock();
+  const clock: Clock = manual ?? new RealClock();
+  const config: Config = {
+    ...options.config,
+    gpio: { ...options.config.gpio, backend: 'simulated' },
+  };
+  const frameEnd = (index: number): number => (index + 1) * FRAME_MS;
+  const source = new WavSource({
+    samples,
+    pace: options.realtime ? 'realtime' : 'fast',
+    onUnheard: (i) => manual?.advanceTo(frameEnd(i)),
+  });
+  const runtime = new Runtime({
+    config,
+    log: options.log,
+    clock,
+    source,
+    ...(options.transport ? { transport: options.transport } : {}),
+    ...(options.sink ? { sink: options.sink } : {}),
+    beforeFrame: (frame) => manual?.advanceTo(frameEnd(frame.index)),
+    onDevice: (device) => watch(device),
+  });
+  const emit = options.onEvent;
+  const uploads = new Map<string, SimEvent & { event: 'upload' }>();
+  let wakes = 0;
+  function watch(device: Device): void {
+    device.on('state', (s) =>
+      emit({ event: 'state', t: round(s.at / 1000), state: s.state, previous: s.previous }),
+    );
+    device.on('wake', (w) => {
+      wakes += 1;
+      emit({
+        event: 'wake',
+        t: round(w.at / 1000),
+        keyword: w.keyword,
+        score: round(w.score),
+        frame: w.frameIndex,
+        accepted: w.accepted,
+      });
+    });
+    device.on('upload', (u) => {
+      const line: SimEvent & { event: 'upload' } = {
+        event: 'upload',
+        t: round(u.closedAt / 1000),
+        openT: round(u.openedAt / 1000),
+        id: u.id,
+        audioStartT: round(u.startSample / SAMPLE_RATE),
+        audioEndT: round(u.endSample / SAMPLE_RATE),
+        bytes: u.bytes,
+        preRollMs: u.preRollMs,
+        reason: u.reason,
+        outcome: u.outcome,
+        trigger: u.trigger.kind,
+        sha256: u.sha256,
+        dontSaveRecordings: u.dontSaveRecordings,
+      };
+      uploads.set(u.id, line);
+      if (u.outcome !== 'sent') emit(line);
+    });
+    device.on('ack', (a) => {
+      const line = uploads.get(a.id);
+      if (line && !line.ack) {
+        line.ack = { stored: a.stored, t: round(a.at / 1000) };
+        emit(line);
+      }
+    });
+  }
+  const now = (): number => round(clock.now() / 1000);
+
+  // Shutdown turns every LED off; those changes come after the summary and are not
+  // part of the recording's events.
+  let finished = false;
+  runtime.gpio.on('led', (e) => {
+    if (!finished) emit({ event: 'led', t: round(e.at / 1000), name: e.name, on: e.on });
+  });
+  await runtime.start();
+  const device = runtime.device;
+  const simulated = runtime.gpio.simulated;
+  for (const press of options.presses ?? []) {
+    if (!simulated) throw new EarshotError('E_SIMULATE', 'button presses need simulated GPIO');
+    clock.setTimeout(() => {
+      emit({ event: 'press', t: now(), name: press.name });
+      simulated.press(press.name);
+      clock.setTimeout(() => simulated.release(press.name), 120);
+    }, press.seconds * 1000);
+  }
+  await options.onStarted?.(runtime);
+
+  await runtime.loop.finished();
+  await settle(
+    runtime,
+    clock,
+    manual,
+    Math.ceil(samples.length / FRAME_SAMPLES),
+    options.settleMs ?? config.utterance.replyTimeoutMs + 1000,
+  );
+  // Uploads whose acknowledgement never came are still reported.
+  for (const line of uploads.values()) if (line.outcome === 'sent' && !line.ack) emit(line);
+  const summary = {
+    event: 'summary' as const,
+    t: now(),
+    seconds: round(samples.length / SAMPLE_RATE),
+    frames: Math.ceil(samples.length / FRAME_SAMPLES),
+    wakes,
+    uploads: [...uploads.values()].filter((u) => u.outcome === 'sent').length,
+    droppedFrames: runtime.loop.droppedFrames,
+    finalState: device.state,
+    wakeEngine: runtime.wake?.engine ?? 'none',
+    transport: runtime.transport.kind,
+    wallMs: Math.round(performance.now() - started),
+  };
+  finished = true;
+  await runtime.stop();
+  emit(summary);
+  return summary;
+}
+
+/**
+ * After the recording: time goes on (as silence) until the device is back at rest,
+ * a reply has played, and LED patterns have finished their current step.
+ */
+async function settle(
+  runtime: Runtime,
+  clock: Clock,
+  manual: ManualClock | undefined,
+  nextFrame: number,
+  maxMs: number,
+): Promise<void> {
+  const busy = (): boolean => {
+    const s = runtime.device.state;
+    return s === 'listening' || s === 'thinking' || s === 'speaking' || s === 'booting';
+  };
+  const deadline = clock.now() + maxMs;
+  let index = nextFrame;
+  while (busy() && clock.now() < deadline) {
+    if (runtime.device.state === 'listening') {
+      // A microphone never stops: after the recording it hears silence, which ends
+      // an open utterance exactly as a quiet room would.
+      manual?.advanceTo((index + 1) * FRAME_MS);
+      await runtime.device.onFrame({ index, samples: new Int16Array(FRAME_SAMPLES) });
+      index += 1;
+      if (!manual) await new Promise((r) => setTimeout(r, FRAME_MS));
+      continue;
+    }
+    await new Promise((r) => setTimeout(r, manual ? 5 : FRAME_MS));
+    manual?.advanceBy(5);
+  }
+  await runtime.player.idle();
+}

@@ -1,0 +1,358 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import type WebSocket from 'ws';
+import {
+  PROTOCOL_VERSION,
+  encodeMessage,
+  errorReply,
+  parseDeviceMessage,
+  type CloudMessage,
+  type DeviceMessage,
+  type HelloMessage,
+  type UtteranceEndMessage,
+  type UtteranceStartMessage,
+} from '../link/protocol/index.js';
+import { errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { garbageFrames } from './garbage.js';
+import { replyText, streamReply } from './reply.js';
+import type { Voice } from './speech.js';
+import type { RecordingStore } from './store.js';
+import type { CloudBehaviour, CloudServerEmitter, SessionInfo, UtteranceRecord } from './types.js';
+
+/**
+ * One device connection on the reference cloud: hello, utterances in, replies out.
+ * It follows PROTOCOL.md to the letter, so a device can be tested against it, and
+ * it can misbehave on request (CloudBehaviour) so the device's error handling can
+ * be tested too. A protocol error is answered with `error` and the session goes on.
+ */
+export interface SessionContext {
+  ws: WebSocket;
+  info: SessionInfo;
+  events: CloudServerEmitter;
+  behaviour: () => CloudBehaviour;
+  store: RecordingStore | undefined;
+  voice: Voice;
+  maxUtteranceBytes: number;
+  log: Logger;
+}
+
+const BYTES_PER_MS = 32; // 16 kHz, s16le, mono: the only upload format of v1
+
+interface Incoming {
+  start: UtteranceStartMessage;
+  chunks: Buffer[];
+  bytes: number;
+  hash: Hash;
+  /** Refused (format, size): its audio is dropped until its end or abort. */
+  refused: boolean;
+  stopSent: boolean;
+}
+
+export class Session {
+  private hello: HelloMessage | undefined;
+  private current: Incoming | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(private readonly ctx: SessionContext) {
+    const { ws } = ctx;
+    ws.on('message', (data, isBinary) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+      if (isBinary) this.onAudio(buf);
+      else this.onText(buf.toString('utf8'));
+    });
+    // The server runs with autoPong off, so a stalled session can stay silent.
+    ws.on('ping', (data) => {
+      if (!this.stalled) ws.pong(data);
+    });
+    ws.on('error', (err) => {
+      const code = (err as { code?: string }).code;
+      if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.report('E_TOO_LARGE', 'frame above maxPayload: connection closed (1009)');
+      } else {
+        ctx.log.warn({ err: errorMessage(err) }, 'socket error');
+      }
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = true;
+      for (const t of this.timers) clearTimeout(t);
+      ctx.events.publish('disconnect', {
+        sessionId: ctx.info.sessionId,
+        code,
+        reason: reason.toString('utf8'),
+      });
+    });
+  }
+
+  private get stalled(): boolean {
+    return this.hello !== undefined && this.ctx.behaviour().stall;
+  }
+
+  private get sessionId(): string {
+    return this.ctx.info.sessionId;
+  }
+
+  private send(message: CloudMessage): boolean {
+    const { ws } = this.ctx;
+    if (ws.readyState !== ws.OPEN) return false;
+    ws.send(encodeMessage(message));
+    return true;
+  }
+
+  /** Answers with `error`, logs, and tells the test/demo listener. */
+  private report(code: string, message: string, id?: string, answer = true): void {
+    this.ctx.log.warn({ session: this.sessionId, code, id }, message);
+    if (answer) this.send(errorReply(code, message, id));
+    this.ctx.events.publish('protocolError', { sessionId: this.sessionId, code, message });
+  }
+
+  private onText(text: string): void {
+    const parsed = parseDeviceMessage(text);
+    if (!parsed.ok) {
+      // Never answer an `error` with an `error`.
+      this.report(parsed.code, parsed.reason, parsed.id, parsed.type !== 'error');
+      return;
+    }
+    const message = parsed.message;
+    this.ctx.events.publish('message', this.sessionId, message);
+    if (!this.hello && message.type !== 'hello') {
+      this.report('E_UNEXPECTED', `${message.type} before hello`);
+      return;
+    }
+    this.dispatch(message);
+  }
+
+  private dispatch(message: DeviceMessage): void {
+    switch (message.type) {
+      case 'hello':
+        return this.onHello(message);
+      case 'utterance.start':
+        return this.onStart(message);
+      case 'utterance.end':
+        return this.onEnd(message);
+      case 'utterance.abort':
+        return this.onAbort(message.id, message.reason);
+      case 'ping':
+        if (!this.stalled) {
+          this.send({
+            type: 'pong',
+            ...(message.nonce !== undefined ? { nonce: message.nonce } : {}),
+          });
+        }
+        return;
+      case 'error':
+        this.ctx.log.warn(
+          { code: message.code, id: message.id },
+          `device error: ${message.message}`,
+        );
+        return;
+      case 'state':
+      case 'pong':
+        return;
+    }
+  }
+
+  private onHello(hello: HelloMessage): void {
+    if (this.hello) return this.report('E_UNEXPECTED', 'second hello');
+    if (!hello.capabilities.uploadEncodings.includes('pcm_s16le')) {
+      return this.report('E_UNSUPPORTED_FORMAT', 'this cloud needs pcm_s16le uploads');
+    }
+    const cn = this.ctx.info.certificateCn;
+    if (cn !== undefined && cn !== hello.deviceId) {
+      this.report('E_UNAUTHORIZED', `certificate is for "${cn}", hello says "${hello.deviceId}"`);
+      this.ctx.ws.close(1008, 'device id does not match certificate');
+      return;
+    }
+    this.hello = hello;
+    this.send({
+      type: 'hello.ok',
+      protocol: PROTOCOL_VERSION,
+      sessionId: this.sessionId,
+      server: 'earshot-cloud/1',
+    });
+    this.ctx.events.publish('hello', { ...this.ctx.info, hello });
+    const { garbage, oversizedBytes } = this.ctx.behaviour();
+    for (const { data } of garbageFrames(garbage, oversizedBytes)) {
+      this.ctx.ws.send(data, { binary: Buffer.isBuffer(data) });
+    }
+  }
+
+  private onStart(start: UtteranceStartMessage): void {
+    if (this.current) {
+      return this.report(
+        'E_UNEXPECTED',
+        `utterance ${this.current.start.id} is still open`,
+        start.id,
+      );
+    }
+    const f = start.format;
+    const refused = !(f.encoding === 'pcm_s16le' && f.sampleRate === 16_000 && f.channels === 1);
+    this.current = {
+      start,
+      chunks: [],
+      bytes: 0,
+      hash: createHash('sha256'),
+      refused,
+      stopSent: false,
+    };
+    if (refused) {
+      this.report('E_UNSUPPORTED_FORMAT', 'uploads must be pcm_s16le, 16000 Hz, mono', start.id);
+      return;
+    }
+    if (this.ctx.behaviour().stopReading) this.ctx.ws.pause();
+  }
+
+  private onAudio(chunk: Buffer): void {
+    const current = this.current;
+    if (!current) {
+      return this.report(
+        'E_UNEXPECTED',
+        `binary frame (${chunk.length} bytes) outside an utterance`,
+      );
+    }
+    if (current.refused) return;
+    if (current.bytes + chunk.length > this.ctx.maxUtteranceBytes) {
+      current.refused = true;
+      current.chunks = [];
+      const limit = this.ctx.maxUtteranceBytes;
+      return this.report(
+        'E_TOO_LARGE',
+        `utterance over ${limit} bytes: discarded`,
+        current.start.id,
+      );
+    }
+    current.chunks.push(chunk);
+    current.bytes += chunk.length;
+    current.hash.update(chunk);
+    this.ctx.events.publish('audio', this.sessionId, chunk);
+    const audioMs = current.bytes / BYTES_PER_MS;
+    const { captureStopAfterMs, dropAfterMs } = this.ctx.behaviour();
+    if (dropAfterMs !== undefined && audioMs >= dropAfterMs) {
+      this.ctx.log.info(
+        { id: current.start.id },
+        'dropping the connection mid-utterance (as asked)',
+      );
+      this.ctx.ws.terminate();
+      return;
+    }
+    if (captureStopAfterMs !== undefined && audioMs >= captureStopAfterMs && !current.stopSent) {
+      current.stopSent = true;
+      this.send({ type: 'capture.stop', id: current.start.id });
+    }
+  }
+
+  private onEnd(end: UtteranceEndMessage): void {
+    const current = this.current;
+    if (!current || current.start.id !== end.id) {
+      return this.report('E_UNKNOWN_UTTERANCE', `utterance.end for ${end.id}: not open`, end.id);
+    }
+    this.current = undefined;
+    if (current.refused) {
+      this.send({ type: 'utterance.ack', id: end.id, stored: false, bytes: 0, aborted: true });
+      return;
+    }
+    const audio = Buffer.concat(current.chunks);
+    const sha256 = current.hash.digest('hex');
+    const integrityOk = end.bytes === audio.length && end.sha256 === sha256;
+    void this.finish({
+      sessionId: this.sessionId,
+      deviceId: this.hello?.deviceId ?? 'unknown',
+      id: end.id,
+      start: current.start,
+      end,
+      audio,
+      sha256,
+      integrityOk,
+    });
+  }
+
+  private async finish(record: UtteranceRecord): Promise<void> {
+    const { id } = record;
+    if (!record.integrityOk) {
+      this.report(
+        'E_INTEGRITY',
+        `received ${record.audio.length} bytes, sha256 ${record.sha256}`,
+        id,
+      );
+    }
+    // P7: the retention choice of this very request decides; the hello's may be stale.
+    const mayStore = record.start.dontSaveRecordings === false && record.integrityOk;
+    if (mayStore && this.ctx.store) {
+      try {
+        record.storedPath = await this.ctx.store.save(record.deviceId, id, record.audio, 16_000);
+      } catch (err) {
+        this.ctx.log.error({ err: errorMessage(err) }, 'could not store the recording');
+      }
+    }
+    this.send({
+      type: 'utterance.ack',
+      id,
+      stored: record.storedPath !== undefined,
+      bytes: record.audio.length,
+      sha256: record.sha256,
+    });
+    this.ctx.events.publish('utterance', record);
+    if (record.integrityOk) this.scheduleReply(id, record.audio.length / BYTES_PER_MS);
+  }
+
+  private onAbort(id: string, reason: string): void {
+    const current = this.current;
+    if (!current || current.start.id !== id) {
+      return this.report('E_UNKNOWN_UTTERANCE', `utterance.abort for ${id}: not open`, id);
+    }
+    this.current = undefined;
+    this.send({ type: 'utterance.ack', id, stored: false, bytes: current.bytes, aborted: true });
+    this.ctx.events.publish('aborted', {
+      sessionId: this.sessionId,
+      id,
+      reason,
+      bytes: current.bytes,
+    });
+  }
+
+  private scheduleReply(id: string, audioMs: number): void {
+    const b = this.ctx.behaviour();
+    if (b.reply === 'none') return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.reply(id, audioMs);
+    }, b.replyDelayMs);
+    this.timers.add(timer);
+  }
+
+  private async reply(id: string, audioMs: number): Promise<void> {
+    const b = this.ctx.behaviour();
+    const { ws } = this.ctx;
+    try {
+      const result = await streamReply(
+        {
+          sendMessage: (m) => this.send(m),
+          sendAudio: (chunk) => (this.closed ? false : (ws.send(chunk, { binary: true }), true)),
+          isOpen: () => !this.closed && ws.readyState === ws.OPEN,
+        },
+        {
+          id,
+          text: replyText(audioMs),
+          kind: b.reply === 'tone' ? 'tone' : 'speech',
+          voice: this.ctx.voice,
+          expectSpeech: b.expectSpeech,
+          wrongFormat: b.wrongReplyFormat,
+        },
+      );
+      if (result.complete) {
+        this.ctx.events.publish('replied', {
+          sessionId: this.sessionId,
+          id,
+          engine: result.engine,
+          bytes: result.bytes,
+        });
+      }
+    } catch (err) {
+      this.report('E_INTERNAL', `reply failed: ${errorMessage(err)}`, id);
+    }
+  }
+
+  static newId(): string {
+    return randomUUID();
+  }
+}

@@ -1,0 +1,323 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { EarshotError } from '../shared/errors.js';
+import { DEVICE_STATES, type DeviceStateName } from '../shared/device-status.js';
+
+/**
+ * A board profile says how one kind of speaker is wired: which BCM pins drive which
+ * LED, where the buttons are and how they are pulled, which LED pattern each device
+ * state shows, and which ALSA devices capture and play. Profiles live as YAML in
+ * `hardware/`; `board:` in the config names one or gives a path.
+ */
+
+/** BCM numbers of the 40-pin header. The chip offset of newer kernels is added later. */
+const bcmPin = z
+  .number({ error: 'a BCM GPIO number (0-27)' })
+  .int('a BCM GPIO number (0-27)')
+  .min(0, 'a BCM GPIO number (0-27)')
+  .max(27, 'a BCM GPIO number of the 40-pin header (0-27)');
+
+/** Patterns faster than this would spend more time in sysfs writes than they are worth. */
+const stepMs = z.number().int().min(20).max(60_000);
+
+export const PATTERN_TYPES = ['off', 'solid', 'blink', 'pulse', 'double-blink'] as const;
+
+const patternVariants = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('off') }),
+    z.strictObject({ type: z.literal('solid') }),
+    z.strictObject({
+      type: z.literal('blink'),
+      onMs: stepMs.default(250),
+      offMs: stepMs.default(250),
+    }),
+    // No PWM on sysfs GPIO, so a "pulse" is a slow, calm blink rather than a fade.
+    z.strictObject({
+      type: z.literal('pulse'),
+      onMs: stepMs.default(1000),
+      offMs: stepMs.default(1000),
+    }),
+    z.strictObject({
+      type: z.literal('double-blink'),
+      onMs: stepMs.default(120),
+      gapMs: stepMs.default(120),
+      offMs: stepMs.default(840),
+    }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? `unknown pattern ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}; use one of ${PATTERN_TYPES.join(', ')}`
+        : undefined,
+  },
+);
+
+/** A pattern is written as a bare name (`blink`) or as an object with timings. */
+export const ledPatternSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { type: v } : v),
+  patternVariants,
+);
+
+export type LedPattern = z.infer<typeof ledPatternSchema>;
+export type LedPatternType = LedPattern['type'];
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'lower-case letters, digits and "-", starting with a letter');
+
+const ledSchema = z.strictObject({
+  /** `gpio`: a pin with a resistor and an LED. `virtual`: shown in memory only. */
+  driver: z.enum(['gpio', 'virtual']).default('gpio'),
+  pin: bcmPin.optional(),
+  /** True when the LED lights with the pin low (wired from 3.3 V to the pin). */
+  activeLow: z.boolean().default(false),
+  /** Why an LED is virtual, e.g. that the board's LEDs sit on SPI. Logged at start. */
+  note: z.string().optional(),
+});
+
+const buttonSchema = z
+  .strictObject({
+    pin: bcmPin,
+    /** sysfs cannot set pulls; they come from config.txt (`gpio=17=ip,pu`), see README. */
+    pull: z.enum(['up', 'down', 'off']).default('up'),
+    /** Pressed reads low. Defaults to true with a pull-up (button to ground). */
+    activeLow: z.boolean().optional(),
+    /** Which edges interrupt; `rising` is the press (active_low is applied first). */
+    edge: z.enum(['both', 'rising', 'falling']).default('both'),
+    debounceMs: z.number().int().min(0).max(1000).default(30),
+  })
+  .transform((b) => ({ ...b, activeLow: b.activeLow ?? b.pull === 'up' }));
+
+export type LedSpecInput = z.infer<typeof ledSchema>;
+export type ButtonProfile = z.infer<typeof buttonSchema>;
+export type ButtonName = 'mute' | 'action';
+
+/**
+ * Patterns after Amazon's attention system. They address the LED by role: a board
+ * without a `status` LED simply shows nothing for thinking/speaking unless its
+ * profile says otherwise.
+ */
+export const DEFAULT_PATTERNS: Readonly<Record<DeviceStateName, Record<string, unknown>>> = {
+  booting: { status: 'solid' },
+  idle: {},
+  listening: { listening: 'solid' },
+  thinking: { status: 'blink' },
+  speaking: { status: 'pulse' },
+  muted: { mute: 'solid' },
+  offline: { status: 'double-blink' },
+  error: { status: { type: 'blink', onMs: 100, offMs: 900 } },
+};
+
+const rawProfileSchema = z.strictObject({
+  name,
+  description: z.string().optional(),
+  /** Which gpiochip carries the header pins; found by label unless given. */
+  chip: z
+    .strictObject({
+      labels: z.array(z.string().min(1)).min(1).optional(),
+      base: z.number().int().min(0).optional(),
+    })
+    .optional(),
+  leds: z.record(name, ledSchema),
+  buttons: z.strictObject({ mute: buttonSchema, action: buttonSchema.optional() }),
+  patterns: z
+    .partialRecord(z.enum(DEVICE_STATES), z.record(z.string(), ledPatternSchema))
+    .optional(),
+  audio: z.strictObject({
+    /** ALSA capture device for arecord, e.g. `plughw:CARD=seeed2micvoicec,DEV=0`. */
+    capture: z.string().min(1),
+    /** ALSA playback device for aplay / speaker. */
+    playback: z.string().min(1),
+  }),
+});
+
+export const boardProfileSchema = rawProfileSchema
+  .superRefine(checkProfile)
+  .transform((p) => ({ ...p, patterns: resolvePatterns(p.leds, p.patterns) }));
+
+export type BoardProfile = z.output<typeof boardProfileSchema>;
+export type BoardProfileInput = z.input<typeof boardProfileSchema>;
+export type LedProfile = BoardProfile['leds'][string];
+
+/** Rules across keys: the LEDs the privacy promises need, pins used once, known LEDs. */
+function checkProfile(p: z.output<typeof rawProfileSchema>, ctx: z.RefinementCtx): void {
+  for (const required of ['listening', 'mute']) {
+    if (!p.leds[required]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['leds', required],
+        message: `required (the ${required} LED carries a privacy promise; use driver: virtual if the board has none)`,
+      });
+    }
+  }
+  const owners = new Map<number, string>();
+  const claim = (pin: number | undefined, key: string): void => {
+    if (pin === undefined) return;
+    const owner = owners.get(pin);
+    if (owner) {
+      ctx.addIssue({
+        code: 'custom',
+        path: key.split('.'),
+        message: `pin ${pin} is already used by ${owner}`,
+      });
+    } else owners.set(pin, key);
+  };
+  for (const [ledName, led] of Object.entries(p.leds)) {
+    if (led.driver === 'gpio' && led.pin === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['leds', ledName, 'pin'],
+        message: 'required for driver: gpio',
+      });
+    }
+    if (led.driver === 'gpio') claim(led.pin, `leds.${ledName}.pin`);
+  }
+  claim(p.buttons.mute.pin, 'buttons.mute.pin');
+  claim(p.buttons.action?.pin, 'buttons.action.pin');
+  if (p.buttons.action && p.buttons.action.edge !== 'both') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['buttons', 'action', 'edge'],
+      message: 'must be both: telling a long press from a short one needs the release',
+    });
+  }
+  for (const [state, perLed] of Object.entries(p.patterns ?? {})) {
+    for (const ledName of Object.keys(perLed ?? {})) {
+      if (!p.leds[ledName]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['patterns', state, ledName],
+          message: `no LED named ${ledName} in leds (have: ${Object.keys(p.leds).join(', ')})`,
+        });
+      }
+    }
+  }
+  // P1 and P2 promise a steadily lit LED, not one that is dark half of the time.
+  const promise = (state: DeviceStateName, led: string): void => {
+    const pattern = p.patterns?.[state]?.[led];
+    if (pattern && pattern.type !== 'solid') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['patterns', state, led],
+        message: `must be solid (privacy: the ${led} LED is steadily lit while ${state})`,
+      });
+    }
+  };
+  promise('listening', 'listening');
+  promise('muted', 'mute');
+}
+
+function resolvePatterns(
+  leds: Record<string, unknown>,
+  given: Partial<Record<DeviceStateName, Record<string, LedPattern>>> | undefined,
+): Record<DeviceStateName, Record<string, LedPattern>> {
+  const out = {} as Record<DeviceStateName, Record<string, LedPattern>>;
+  for (const state of DEVICE_STATES) {
+    const fromProfile = given?.[state];
+    if (fromProfile) {
+      out[state] = fromProfile;
+      continue;
+    }
+    const defaults: Record<string, LedPattern> = {};
+    for (const [led, pattern] of Object.entries(DEFAULT_PATTERNS[state])) {
+      if (led in leds) defaults[led] = ledPatternSchema.parse(pattern);
+    }
+    out[state] = defaults;
+  }
+  return out;
+}
+
+export interface BoardProfileProblem {
+  /** Dotted key, e.g. `leds.mute.pin`; `(file)` for a problem with the file itself. */
+  key: string;
+  message: string;
+}
+
+export class BoardProfileError extends EarshotError {
+  constructor(
+    readonly source: string,
+    readonly problems: BoardProfileProblem[],
+    code = 'E_BOARD_PROFILE',
+    hint?: string,
+  ) {
+    const lines = problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');
+    super(code, `invalid board profile ${source}:\n${lines}`, hint ? { hint } : undefined);
+    this.name = 'BoardProfileError';
+  }
+}
+
+export interface LoadedBoardProfile extends BoardProfile {
+  /** The file the profile came from. */
+  source: string;
+}
+
+/** `hardware/` of the package: two levels up from both `src/config` and `dist/config`. */
+export const HARDWARE_DIR = fileURLToPath(new URL('../../hardware/', import.meta.url));
+
+/** Validates a parsed profile; the error names every bad key. */
+export function parseBoardProfile(data: unknown, source = '(inline)'): BoardProfile {
+  const result = boardProfileSchema.safeParse(data);
+  if (result.success) return result.data;
+  const problems: BoardProfileProblem[] = [];
+  for (const issue of result.error.issues) {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      // A misspelt key is named in full, so the message points at the typo.
+      for (const k of issue.keys)
+        problems.push({ key: [...path, k].join('.'), message: 'unknown key' });
+    } else {
+      problems.push({ key: path.join('.') || '(root)', message: issue.message });
+    }
+  }
+  throw new BoardProfileError(source, problems);
+}
+
+/** Names of the profiles shipped in `hardware/`. */
+export function listBoardProfiles(hardwareDir = HARDWARE_DIR): string[] {
+  if (!existsSync(hardwareDir)) return [];
+  return readdirSync(hardwareDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+/**
+ * Loads a profile by name (`generic` → `hardware/generic.yaml`) or by path (anything
+ * with a slash or a `.yaml`/`.yml` ending, relative to the working directory).
+ */
+export function loadBoardProfile(
+  nameOrPath: string,
+  options: { hardwareDir?: string } = {},
+): LoadedBoardProfile {
+  const hardwareDir = options.hardwareDir ?? HARDWARE_DIR;
+  const isPath = /[/\\]/.test(nameOrPath) || /\.ya?ml$/.test(nameOrPath);
+  const file = isPath ? resolve(nameOrPath) : join(hardwareDir, `${nameOrPath}.yaml`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    if (!isPath && code === 'ENOENT') {
+      const known = listBoardProfiles(hardwareDir);
+      throw new BoardProfileError(
+        file,
+        [{ key: 'board', message: `no board profile named ${nameOrPath}` }],
+        'E_BOARD_UNKNOWN',
+        `known boards: ${known.join(', ') || '(none)'}; or give a path to a YAML file`,
+      );
+    }
+    throw new BoardProfileError(file, [{ key: '(file)', message: `cannot read: ${code}` }]);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0] ?? 'parse error';
+    throw new BoardProfileError(file, [{ key: '(file)', message: `not valid YAML: ${first}` }]);
+  }
+  return { ...parseBoardProfile(data, file), source: file };
+}

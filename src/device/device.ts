@@ -1,0 +1,422 @@
+import { randomUUID } from 'node:crypto';
+import type { Player } from '../audio/player.js';
+import { FrameRing } from '../audio/ring-buffer.js';
+import type { Config } from '../config/schema.js';
+import {
+  FRAME_MS,
+  FRAME_SAMPLES,
+  SAMPLE_RATE,
+  framesForMs,
+  type Frame,
+} from '../shared/audio-format.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { DeviceCommand, DeviceStateName } from '../shared/device-status.js';
+import { errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { TypedEmitter } from '../shared/typed-emitter.js';
+import type { Detection, WakeDetector } from '../wake/detector.js';
+import { transition } from './machine.js';
+import type { ButtonEvent, StateLights, UploadRecorder, UtteranceTransport } from './ports.js';
+import { StatusBook } from './status-book.js';
+import { initialModel, type DeviceEvent, type Effect, type Model, type Trigger } from './states.js';
+import { UtteranceSession, type SessionResult } from './utterance-session.js';
+
+/** Opens and closes the microphone (the audio loop's capture). */
+export interface CaptureControl {
+  openCapture(): Promise<void>;
+  closeCapture(): Promise<void>;
+}
+
+export interface UploadRecord extends SessionResult {
+  trigger: Trigger;
+  reason: string;
+  outcome: 'sent' | 'aborted' | 'failed';
+  dontSaveRecordings: boolean;
+  /** Clock time (ms) the upload was opened and closed. */
+  openedAt: number;
+  closedAt: number;
+}
+
+export type DeviceEvents = {
+  state: [{ state: DeviceStateName; previous: DeviceStateName; at: number; cause?: string }];
+  wake: [Detection & { at: number; accepted: boolean }];
+  upload: [UploadRecord];
+  ack: [{ id: string; stored: boolean; at: number }];
+  /** Something a dashboard shows changed (MQTT publishes snapshots). */
+  changed: [];
+};
+
+export interface DeviceParts {
+  config: Config;
+  /** The ledger; without one (tests of other parts) uploads are committed at once. */
+  recorder?: UploadRecorder;
+  clock: Clock;
+  log: Logger;
+  capture: CaptureControl;
+  wake: WakeDetector;
+  transport: UtteranceTransport;
+  lights: StateLights;
+  player: Player;
+}
+
+/**
+ * The orchestrator: feeds each frame to the pre-roll, the wake detector and the open
+ * utterance; turns what the parts report into state-machine events; and carries out
+ * the machine's effects, in order. It holds no state of its own that the machine's
+ * model does not already say, apart from the handles the effects opened.
+ */
+export class Device extends TypedEmitter<DeviceEvents> {
+  private model: Model;
+  private readonly ring: FrameRing;
+  private readonly preRollSamples: number;
+  private session: UtteranceSession | undefined;
+  private sessionMeta: { trigger: Trigger; openedAt: number; wallStart: string } | undefined;
+  private replyTimer: TimerHandle | undefined;
+  private replyHadAudio = false;
+  readonly status: StatusBook;
+  private readonly log: Logger;
+
+  constructor(private readonly parts: DeviceParts) {
+    super();
+    const { config } = parts;
+    this.log = parts.log;
+    this.preRollSamples = Math.round((config.audio.preRollMs / 1000) * SAMPLE_RATE);
+    // One frame more than the pre-roll: the wake frame itself is part of the ring.
+    this.ring = new FrameRing(framesForMs(config.audio.preRollMs) + 1);
+    this.model = initialModel(parts.transport.kind === 'local' ? 'disabled' : 'pending');
+    this.status = new StatusBook(config, parts.player);
+    this.wireParts();
+  }
+
+  get state(): DeviceStateName {
+    return this.model.state.name;
+  }
+
+  get currentModel(): Model {
+    return this.model;
+  }
+
+  /** Called once every part is up: leaves `booting`. */
+  booted(muted = false): void {
+    if (muted) this.dispatch({ type: 'mute', muted: true });
+    this.dispatch({ type: 'booted' });
+    if (!muted) void this.parts.capture.openCapture();
+  }
+
+  /** One frame of microphone audio, in order. Never waits on the network. */
+  async onFrame(frame: Frame): Promise<void> {
+    const session = this.session;
+    if (session) {
+      const ended = session.onFrame(frame);
+      if (ended) this.dispatch({ type: 'speechEnded', reason: ended });
+    }
+    this.ring.push(frame);
+    let detections: Detection[];
+    try {
+      detections = await this.parts.wake.process(frame);
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'wake detector failed on a frame');
+      return;
+    }
+    for (const d of detections) this.onDetection(d);
+  }
+
+  dispatch(event: DeviceEvent): void {
+    const before = this.model;
+    const { model, effects } = transition(before, event);
+    this.model = model;
+    for (const effect of effects) this.apply(effect, event);
+    if (model.state.name !== before.state.name || model.link !== before.link) this.emit('changed');
+  }
+
+  handleButton(button: ButtonEvent): void {
+    this.log.info(button, 'button');
+    if (button.name === 'mute' && button.kind === 'press') this.dispatch({ type: 'mute' });
+    else if (button.name === 'action' && button.kind === 'press') this.dispatch({ type: 'talk' });
+    else this.log.info(button, 'long press (no action assigned)');
+  }
+
+  /** A validated command from outside (MQTT). */
+  command(cmd: DeviceCommand): void {
+    this.log.info({ cmd }, 'command');
+    switch (cmd.type) {
+      case 'mute':
+        this.dispatch({ type: 'mute', muted: cmd.muted });
+        break;
+      case 'listen':
+        this.dispatch({ type: 'talk' });
+        break;
+      case 'stop':
+        this.dispatch({ type: 'stop' });
+        break;
+      case 'volume':
+        this.parts.player.setVolume(cmd.volume);
+        break;
+      case 'retention':
+        this.status.dontSaveRecordings = cmd.dontSaveRecordings;
+        break;
+      case 'falseWake':
+        this.status.falseWake(this.log);
+        break;
+    }
+    this.emit('changed');
+  }
+
+  private onDetection(d: Detection): void {
+    const at = this.parts.clock.now();
+    const accepted =
+      this.state === 'idle' || this.state === 'thinking' || this.state === 'speaking';
+    this.status.wake(d, this.state);
+    this.emit('wake', { ...d, at, accepted });
+    this.log.info(
+      { keyword: d.keyword, score: d.score, frame: d.frameIndex, state: this.state },
+      'wake word',
+    );
+    this.dispatch({ type: 'wake', keyword: d.keyword, score: d.score, frameIndex: d.frameIndex });
+    this.emit('changed');
+  }
+
+  private apply(effect: Effect, cause: DeviceEvent): void {
+    const { capture, wake, player, lights, clock } = this.parts;
+    switch (effect.type) {
+      case 'showState': {
+        const previous = this.status.lastState;
+        lights.showState(effect.state);
+        this.status.lastState = effect.state;
+        if (previous !== effect.state) {
+          this.log.info({ state: effect.state, previous, event: cause.type }, 'state');
+          this.emit('state', { state: effect.state, previous, at: clock.now(), cause: cause.type });
+        }
+        break;
+      }
+      case 'openCapture':
+        capture.openCapture().catch((err: unknown) => this.captureFailed(errorMessage(err)));
+        break;
+      case 'closeCapture':
+        // P1: stop the capture process and forget every frame heard before the mute.
+        this.ring.clear();
+        capture
+          .closeCapture()
+          .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'close capture'));
+        break;
+      case 'resetWake':
+        wake.reset();
+        break;
+      case 'openUpload':
+        this.openUpload(effect.trigger);
+        break;
+      case 'endUpload':
+        this.closeUpload('end', effect.reason);
+        break;
+      case 'abortUpload':
+        this.closeUpload('abort', effect.reason);
+        break;
+      case 'armReplyTimer':
+        clock.clearTimeout(this.replyTimer);
+        this.replyHadAudio = false;
+        this.replyTimer = clock.setTimeout(() => {
+          this.replyTimer = undefined;
+          this.log.warn('no reply from the cloud in time');
+          this.dispatch({ type: 'replyTimeout' });
+        }, this.parts.config.utterance.replyTimeoutMs);
+        break;
+      case 'cancelReplyTimer':
+        clock.clearTimeout(this.replyTimer);
+        this.replyTimer = undefined;
+        break;
+      case 'stopPlayback':
+        player.stopReply();
+        break;
+      case 'earcon':
+        void player.earcon(effect.name);
+        break;
+    }
+  }
+
+  private openUpload(trigger: Trigger): void {
+    const { config, transport, clock } = this.parts;
+    const usePreRoll = trigger.kind === 'wake';
+    const frames = usePreRoll ? this.ring.frames() : [];
+    const available = frames.length * FRAME_SAMPLES;
+    const preRollSamples = usePreRoll ? Math.min(this.preRollSamples, available) : 0;
+    const last = frames[frames.length - 1];
+    const nextSample = last ? (last.index + 1) * FRAME_SAMPLES : 0;
+    const preRollMs = Math.round((preRollSamples / SAMPLE_RATE) * 1000);
+    const id = randomUUID();
+    let handle;
+    try {
+      handle = transport.openUtterance({
+        id,
+        trigger,
+        preRollMs,
+        dontSaveRecordings: this.status.dontSaveRecordings,
+      });
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'cannot open an utterance');
+      queueMicrotask(() =>
+        this.dispatch({ type: 'uploadFailed', code: 'E_OPEN', cause: errorMessage(err) }),
+      );
+      return;
+    }
+    const session = new UtteranceSession(
+      handle,
+      config.utterance,
+      usePreRoll ? nextSample - preRollSamples : this.nextLiveSample(),
+      preRollMs,
+    );
+    this.session = session;
+    this.sessionMeta = { trigger, openedAt: clock.now(), wallStart: new Date().toISOString() };
+    if (usePreRoll) session.sendPreRoll(frames, preRollSamples);
+    this.log.info({ id, trigger: trigger.kind, preRollMs }, 'utterance opened');
+  }
+
+  private nextLiveSample(): number {
+    const frames = this.ring.frames();
+    const last = frames[frames.length - 1];
+    return last ? (last.index + 1) * FRAME_SAMPLES : 0;
+  }
+
+  /**
+   * Closes the open utterance. A completed one is first written to the ledger and only
+   * then committed to the cloud (`utterance.end`); if the ledger cannot be written the
+   * utterance is aborted instead: no upload without a record (P4).
+   */
+  private closeUpload(how: 'end' | 'abort' | 'failed', reason: string): void {
+    const session = this.session;
+    const meta = this.sessionMeta;
+    if (!session || !meta) return;
+    this.session = undefined;
+    this.sessionMeta = undefined;
+    if (how === 'abort') session.abort(reason);
+    const result = session.finish();
+    const record: UploadRecord = {
+      ...result,
+      trigger: meta.trigger,
+      reason,
+      outcome: how === 'end' ? 'sent' : how === 'abort' ? 'aborted' : 'failed',
+      dontSaveRecordings: this.status.dontSaveRecordings,
+      openedAt: meta.openedAt,
+      closedAt: this.parts.clock.now(),
+    };
+    const recorder = this.parts.recorder;
+    const recorded = recorder
+      ? recorder.record({
+          id: record.id,
+          trigger: record.trigger,
+          preRollMs: record.preRollMs,
+          outcome: record.outcome,
+          reason,
+          dontSaveRecordings: record.dontSaveRecordings,
+          bytes: record.bytes,
+          durationMs: record.durationMs,
+          sha256: record.sha256,
+          start: meta.wallStart,
+          end: new Date().toISOString(),
+        })
+      : undefined;
+    if (how !== 'end') {
+      this.report(record);
+      recorded?.catch((err: unknown) => this.ledgerFailed(err));
+      return;
+    }
+    if (!recorded) {
+      session.commit(reason);
+      this.report(record);
+      return;
+    }
+    recorded.then(
+      () => {
+        session.commit(reason);
+        this.report(record);
+      },
+      (err: unknown) => {
+        session.abort('ledger unavailable');
+        this.report({ ...record, outcome: 'failed', reason: 'ledger unavailable' });
+        this.ledgerFailed(err);
+        if (this.state === 'thinking') {
+          this.dispatch({ type: 'uploadFailed', code: 'E_LEDGER', cause: errorMessage(err) });
+        }
+      },
+    );
+  }
+
+  private report(record: UploadRecord): void {
+    this.status.upload(record.outcome);
+    this.log.info(
+      {
+        id: record.id,
+        outcome: record.outcome,
+        reason: record.reason,
+        bytes: record.bytes,
+        ms: record.durationMs,
+      },
+      'utterance closed',
+    );
+    this.emit('upload', record);
+    this.emit('changed');
+  }
+
+  private ledgerFailed(err: unknown): void {
+    this.log.error({ err: errorMessage(err) }, 'ledger write failed: uploads stop');
+    this.dispatch({ type: 'partFailed', part: 'ledger', cause: errorMessage(err) });
+  }
+
+  private captureFailed(cause: string): void {
+    this.dispatch({ type: 'partFailed', part: 'capture', cause });
+  }
+
+  private wireParts(): void {
+    const { transport, player } = this.parts;
+    transport.on('status', (s) => {
+      this.status.link = s;
+      if (s.status === 'up') this.dispatch({ type: 'linkUp' });
+      else if (s.status === 'down')
+        this.dispatch({ type: 'linkDown', cause: s.cause ?? 'unknown' });
+      this.emit('changed');
+    });
+    transport.on('ack', (a) => {
+      this.emit('ack', { ...a, at: this.parts.clock.now() });
+      this.parts.recorder
+        ?.recordAck(a.id, a.stored)
+        .catch((err: unknown) => this.ledgerFailed(err));
+    });
+    transport.on('captureStop', ({ id }) => {
+      if (this.session?.id === id) this.dispatch({ type: 'speechEnded', reason: 'cloud' });
+    });
+    transport.on('utteranceFailed', ({ id, code, message }) => {
+      this.log.error({ id, code, message }, 'utterance failed');
+      if (this.session?.id === id) this.closeUpload('failed', `${code}: ${message}`);
+      if (this.state === 'listening' || this.state === 'thinking') {
+        this.dispatch({ type: 'uploadFailed', code, cause: message });
+      }
+    });
+    transport.on('replyStart', ({ format }) => {
+      if (this.state !== 'thinking') return; // a late reply after a stop or barge-in
+      try {
+        player.beginReply(format);
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'reply cannot be played');
+        this.dispatch({ type: 'uploadFailed', code: 'E_REPLY_FORMAT', cause: errorMessage(err) });
+        return;
+      }
+      this.replyHadAudio = true;
+      this.dispatch({ type: 'replyStarted' });
+    });
+    transport.on('replyAudio', (chunk) => {
+      if (this.state === 'speaking') player.writeReply(chunk);
+    });
+    transport.on('replyEnd', ({ expectSpeech }) => {
+      if (this.state === 'speaking') player.endReply();
+      this.dispatch({ type: 'replyEnded', expectSpeech, hadAudio: this.replyHadAudio });
+    });
+    player.on('replyDone', ({ error }) => {
+      if (this.state === 'speaking')
+        this.dispatch({ type: 'playbackDone', ...(error ? { error } : {}) });
+    });
+  }
+}
+
+/** Frames of pre-roll kept for a given configuration (exported for tests). */
+export function preRollFrames(preRollMs: number): number {
+  return Math.ceil(preRollMs / FRAME_MS) + 1;
+}

@@ -1,0 +1,131 @@
+import { createHash, type Hash } from 'node:crypto';
+import { EnergyVad } from '../audio/energy-vad.js';
+import {
+  FRAME_MS,
+  FRAME_SAMPLES,
+  SAMPLE_RATE,
+  frameBytes,
+  type Frame,
+} from '../shared/audio-format.js';
+import type { UploadHandle, UploadSummary } from './ports.js';
+import type { EndReason } from './states.js';
+
+export interface SessionLimits {
+  maxMs: number;
+  noSpeechTimeoutMs: number;
+  trailingSilenceMs: number;
+  energyThresholdDb: number;
+}
+
+export interface SessionResult extends UploadSummary {
+  id: string;
+  /** First and one-past-last sample sent, on the source's time line. */
+  startSample: number;
+  endSample: number;
+  preRollMs: number;
+}
+
+/**
+ * The audio side of one open utterance: it sends the pre-roll, then each live frame,
+ * and decides on the device side when speech has ended (VAD with trailing silence,
+ * the hard cap, or no speech at all). It only *reports* the end; the state machine
+ * decides, and closes the upload through the Device.
+ */
+export class UtteranceSession {
+  private readonly vad: EnergyVad;
+  private liveMs = 0;
+  private endSample: number;
+  private open = true;
+  /** The device's own hash of what it sent: the ledger records it before the cloud commits. */
+  private readonly hash: Hash = createHash('sha256');
+
+  constructor(
+    private readonly handle: UploadHandle,
+    private readonly limits: SessionLimits,
+    readonly startSample: number,
+    readonly preRollMs: number,
+  ) {
+    this.endSample = startSample;
+    this.vad = new EnergyVad({
+      thresholdDb: limits.energyThresholdDb,
+      trailingSilenceMs: limits.trailingSilenceMs,
+    });
+  }
+
+  get id(): string {
+    return this.handle.id;
+  }
+
+  /**
+   * Sends the last `preRollSamples` samples of `frames` (oldest first, ending with the
+   * frame the wake word fired on). Sample-exact, so never more than configured (P3).
+   */
+  sendPreRoll(frames: readonly Frame[], preRollSamples: number): void {
+    let skip = frames.length * FRAME_SAMPLES - preRollSamples;
+    for (const frame of frames) {
+      if (skip >= FRAME_SAMPLES) {
+        skip -= FRAME_SAMPLES;
+        continue;
+      }
+      const part = skip > 0 ? frame.samples.subarray(skip) : frame.samples;
+      skip = 0;
+      this.send(Buffer.from(part.buffer, part.byteOffset, part.byteLength), part.length);
+    }
+  }
+
+  /** Sends a live frame; returns why speech ended on this frame, if it did. */
+  onFrame(frame: Frame): EndReason | undefined {
+    if (!this.open) return undefined;
+    this.send(frameBytes(frame), FRAME_SAMPLES);
+    this.liveMs += FRAME_MS;
+    const decision = this.vad.process(frame);
+    if (decision === 'ended') return 'vad';
+    if (this.liveMs + this.preRollMs >= this.limits.maxMs) return 'maxLength';
+    if (!this.vad.heardSpeech && this.liveMs >= this.limits.noSpeechTimeoutMs) return 'noSpeech';
+    return undefined;
+  }
+
+  /**
+   * Stops taking audio and says what was sent (bytes, duration, SHA-256), without yet
+   * telling the cloud: the Device records it in the ledger first, then commits.
+   */
+  finish(): SessionResult {
+    this.open = false;
+    const samples = this.endSample - this.startSample;
+    return this.result({
+      bytes: samples * 2,
+      durationMs: Math.round((samples / SAMPLE_RATE) * 1000),
+      sha256: this.hash.copy().digest('hex'),
+    });
+  }
+
+  /** Sends `utterance.end`: the cloud may now act on the audio. */
+  commit(reason: string): void {
+    this.handle.end(reason);
+  }
+
+  /** Tells the cloud to discard the utterance. */
+  abort(reason: string): void {
+    this.open = false;
+    this.handle.abort(reason);
+  }
+
+  private send(bytes: Buffer, samples: number): void {
+    // A refused write (upload already closed by the link) sends nothing; the link
+    // reports the failure through its own event.
+    if (this.handle.write(bytes)) {
+      this.hash.update(bytes);
+      this.endSample += samples;
+    }
+  }
+
+  private result(summary: UploadSummary): SessionResult {
+    return {
+      ...summary,
+      id: this.handle.id,
+      startSample: this.startSample,
+      endSample: this.endSample,
+      preRollMs: this.preRollMs,
+    };
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The device <-> cloud link: what the device's orchestrator uses. The protocol module
+ * (`./protocol/index.js`) is exported separately for the reference cloud.
+ */
+export { CloudLink } from './cloud-link.js';
+export type { CloudLinkOptions, HelloInfo, LinkSettings, UtteranceMeta } from './cloud-link.js';
+export type { UploadHandle, UploadState, UploadSummary } from './uploader.js';
+export type * from './types.js';
+export type { AbortReason, EndReason, Settings, Trigger, AudioFormat } from './protocol/index.js';
+export { SUBPROTOCOL, PROTOCOL_VERSION } from './protocol/index.js';

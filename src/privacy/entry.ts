@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/** The hash a chain starts from: there is no line before the first. */
+export const GENESIS = '0'.repeat(64);
+export const LEDGER_VERSION = 1;
+
+const trigger = z.object({
+  kind: z.enum(['wake', 'button', 'followup']),
+  keyword: z.string().optional(),
+  score: z.number().optional(),
+});
+
+const common = {
+  v: z.literal(LEDGER_VERSION),
+  /** Position in the whole chain, across rotated files: 1, 2, 3 … */
+  seq: z.number().int().positive(),
+  /** Wall time the entry was written, ISO 8601. */
+  time: z.string(),
+  /** SHA-256 (hex) of the previous line's exact bytes. */
+  prev: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Set on the first entry after a torn line (a power cut during a write). */
+  afterTorn: z.boolean().optional(),
+};
+
+/** One utterance: what was sent, when, why, and how it ended. */
+export const utteranceEntry = z.object({
+  ...common,
+  type: z.literal('utterance'),
+  id: z.string(),
+  start: z.string(),
+  end: z.string(),
+  trigger,
+  preRollMs: z.number().int().min(0),
+  durationMs: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  /** SHA-256 of exactly the audio bytes sent (empty when nothing was completed). */
+  sha256: z.string(),
+  dontSaveRecordings: z.boolean(),
+  outcome: z.enum(['sent', 'aborted', 'failed']),
+  reason: z.string(),
+});
+
+/** The cloud's acknowledgement of an utterance, recorded when it arrives. */
+export const ackEntry = z.object({
+  ...common,
+  type: z.literal('ack'),
+  id: z.string(),
+  stored: z.boolean(),
+});
+
+export const ledgerEntry = z.discriminatedUnion('type', [utteranceEntry, ackEntry]);
+export type LedgerEntry = z.infer<typeof ledgerEntry>;
+export type UtteranceEntry = z.infer<typeof utteranceEntry>;
+export type AckEntry = z.infer<typeof ackEntry>;
+
+type Chained = 'v' | 'seq' | 'time' | 'prev' | 'afterTorn';
+/** What a caller hands to the ledger; the chain fields are filled in by the writer. */
+export type NewEntry = Omit<UtteranceEntry, Chained> | Omit<AckEntry, Chained>;
+
+export function lineHash(line: string | Buffer): string {
+  return createHash('sha256').update(line).digest('hex');
+}

@@ -1,0 +1,226 @@
+import { constants } from 'node:fs';
+import {
+  access,
+  mkdir,
+  open,
+  rename,
+  stat,
+  statfs,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { EarshotError, errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { TypedEmitter } from '../shared/typed-emitter.js';
+import { GENESIS, LEDGER_VERSION, lineHash, type LedgerEntry, type NewEntry } from './entry.js';
+import { headFile, rotatedName, scanTail } from './files.js';
+
+export interface LedgerOptions {
+  file: string;
+  /** Rotate when the file passes this size; the chain continues in the next file. */
+  maxBytes: number;
+  log: Logger;
+  /** Bound on entries waiting to be written; past it appends fail (no unbounded queue). */
+  maxPending?: number;
+}
+
+export type LedgerEvents = {
+  /** The ledger could not be written: uploads must stop (no upload without a record). */
+  failed: [EarshotError];
+  recovered: [];
+};
+
+/**
+ * The local, append-only record of every upload (privacy invariant P4). One JSON line
+ * per entry; each carries the SHA-256 of the previous line, so an edited, removed,
+ * reordered or inserted line breaks the chain (`earshot ledger verify`). Every append is
+ * fsync'ed before it resolves. A torn last line (power cut mid-write) is reported when
+ * the ledger opens, kept as it is, and the next entry starts on a clean line.
+ */
+export class Ledger extends TypedEmitter<LedgerEvents> {
+  private handle: FileHandle | undefined;
+  private prev = GENESIS;
+  private seq = 0;
+  private size = 0;
+  private pendingTorn = false;
+  private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private broken: EarshotError | undefined;
+
+  constructor(private readonly options: LedgerOptions) {
+    super();
+  }
+
+  get file(): string {
+    return this.options.file;
+  }
+
+  get healthy(): boolean {
+    return this.broken === undefined;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  async open(): Promise<void> {
+    const { file, log } = this.options;
+    await this.handle?.close().catch(() => undefined);
+    this.handle = undefined;
+    await mkdir(dirname(file), { recursive: true });
+    const tail = await scanTail(file);
+    this.prev = tail.lastHash ?? (await this.previousFileHash()) ?? GENESIS;
+    this.seq = tail.lastSeq ?? (await this.previousFileSeq()) ?? 0;
+    this.size = tail.size;
+    if (tail.torn) {
+      this.pendingTorn = true;
+      log.error(
+        { file, line: tail.lineCount, bytes: tail.tornBytes },
+        'ledger: the last line is torn (the device lost power while writing it); kept as it is, the next entry starts a new line',
+      );
+    }
+    this.handle = await open(
+      file,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT,
+      0o600,
+    );
+  }
+
+  /** Appends an entry (fsync'ed). Rejects, and emits `failed`, when it cannot be written. */
+  append(entry: NewEntry): Promise<LedgerEntry> {
+    if (this.pending >= (this.options.maxPending ?? 64)) {
+      return Promise.reject(
+        this.fail(
+          new EarshotError('E_LEDGER_BUSY', 'ledger: too many entries waiting to be written'),
+        ),
+      );
+    }
+    this.pending += 1;
+    const result = this.queue.then(() => this.write(entry));
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result.finally(() => {
+      this.pending -= 1;
+    });
+  }
+
+  /**
+   * After a failure: can the ledger be written again (space free, file writable)?
+   * Recovery is announced only by a real successful append, so this is a hint for
+   * the device to try again, not a promise.
+   */
+  async probe(minFreeBytes = 64 * 1024): Promise<boolean> {
+    try {
+      const fs = await statfs(dirname(this.options.file));
+      await access(dirname(this.options.file), constants.W_OK);
+      return fs.bavail * fs.bsize >= minFreeBytes;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Marks the ledger usable again after a successful probe. */
+  markRecovered(): void {
+    if (!this.broken) return;
+    this.broken = undefined;
+    this.options.log.info('ledger writable again: uploads resume');
+    this.emit('recovered');
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+
+  private async write(entry: NewEntry): Promise<LedgerEntry> {
+    if (!this.handle) throw new EarshotError('E_LEDGER_CLOSED', 'ledger is not open');
+    const full = {
+      v: LEDGER_VERSION,
+      seq: this.seq + 1,
+      time: new Date().toISOString(),
+      prev: this.prev,
+      ...(this.pendingTorn ? { afterTorn: true } : {}),
+      ...entry,
+    } as LedgerEntry;
+    const line = JSON.stringify(full);
+    // After a torn line the new entry starts on a line of its own.
+    const text = `${this.pendingTorn ? '\n' : ''}${line}\n`;
+    try {
+      await this.handle.write(text);
+      await this.handle.datasync();
+      await writeFile(
+        headFile(this.options.file),
+        `${JSON.stringify({ seq: full.seq, hash: lineHash(line) })}\n`,
+      );
+    } catch (err) {
+      throw this.fail(
+        new EarshotError(
+          'E_LEDGER_WRITE',
+          `ledger cannot be written (${this.options.file}): ${errorMessage(err)}`,
+          {
+            cause: err,
+            hint: 'free disk space or fix the state directory; uploads stay stopped until then',
+          },
+        ),
+      );
+    }
+    this.pendingTorn = false;
+    this.prev = lineHash(line);
+    this.seq = full.seq;
+    this.size += Buffer.byteLength(text);
+    if (this.broken) {
+      this.broken = undefined;
+      this.emit('recovered');
+    }
+    if (this.size >= this.options.maxBytes) await this.rotate();
+    return full;
+  }
+
+  private fail(err: EarshotError): EarshotError {
+    const first = !this.broken;
+    this.broken = err;
+    if (first) {
+      this.options.log.error({ code: err.code, err: err.message }, 'ledger failed: uploads stop');
+      this.emit('failed', err);
+    }
+    return err;
+  }
+
+  /** ledger.jsonl → ledger.1.jsonl (older ones shift up); the chain goes on in a new file. */
+  private async rotate(): Promise<void> {
+    const { file, log } = this.options;
+    await this.handle?.close();
+    let n = 1;
+    while (await exists(rotatedName(file, n))) n += 1;
+    for (let i = n; i > 1; i--) await rename(rotatedName(file, i - 1), rotatedName(file, i));
+    await rename(file, rotatedName(file, 1));
+    this.handle = await open(
+      file,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT,
+      0o600,
+    );
+    this.size = 0;
+    log.info({ file, rotated: rotatedName(file, 1) }, 'ledger rotated');
+  }
+
+  private async previousFileHash(): Promise<string | undefined> {
+    return (await scanTail(rotatedName(this.options.file, 1))).lastHash;
+  }
+
+  private async previousFileSeq(): Promise<number | undefined> {
+    return (await scanTail(rotatedName(this.options.file, 1))).lastSeq;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * What the device is and does, as the parts that report it (MQTT, systemd STATUS,
+ * doctor, the CLI) see it. Defined here, not in `device/`, so a reporting part can
+ * use the types without importing the device.
+ */
+export const DEVICE_STATES = [
+  'booting',
+  'idle',
+  'listening',
+  'thinking',
+  'speaking',
+  'muted',
+  'offline',
+  'error',
+] as const;
+
+export type DeviceStateName = (typeof DEVICE_STATES)[number];
+
+export type LinkStatusName = 'disabled' | 'connecting' | 'up' | 'down';
+
+export interface LinkStatus {
+  status: LinkStatusName;
+  /** Why the link is not up, e.g. `ECONNREFUSED`, `heartbeat timeout`. */
+  cause?: string;
+}
+
+export interface WakeInfo {
+  /** Wall time, ISO 8601. */
+  time: string;
+  keyword: string;
+  score: number;
+}
+
+/** A part that is degraded or failed: `gpio` running simulated, `wake` fell back … */
+export interface PartProblem {
+  part: string;
+  code: string;
+  message: string;
+}
+
+export interface DeviceSnapshot {
+  state: DeviceStateName;
+  muted: boolean;
+  /** Output volume, percent. */
+  volume: number;
+  link: LinkStatus;
+  lastWake?: WakeInfo;
+  counters: {
+    wakes: number;
+    uploads: number;
+    uploadFailures: number;
+    falseWakes: number;
+    droppedFrames: number;
+  };
+  /** "Don't save recordings" (P7). */
+  dontSaveRecordings: boolean;
+  problems: PartProblem[];
+}
+
+/** Commands from outside (MQTT, buttons mapped by the device), validated before use. */
+export type DeviceCommand =
+  | { type: 'mute'; muted: boolean }
+  | { type: 'volume'; volume: number }
+  | { type: 'listen' }
+  | { type: 'stop' }
+  | { type: 'retention'; dontSaveRecordings: boolean }
+  | { type: 'falseWake' };

@@ -1,0 +1,128 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudLink } from '../../../src/link/index.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+import { cliPath, repoRoot } from '../../helpers/paths.js';
+import { makeCerts, type TestCerts } from '../../helpers/tls-certs.js';
+import { linkSettings, pcm, waitForEvent, waitForStatus } from '../../helpers/tls-link.js';
+
+/** `earshot cloud` as a process: the first stdout line, a real request, a clean exit. */
+let certs: TestCerts;
+const children: ChildProcess[] = [];
+
+const sources = [
+  'src/cli/commands/cloud.ts',
+  'src/cli/commands/index.ts',
+  'src/cloud/server.ts',
+  'src/cloud/session.ts',
+];
+
+/** Builds dist/ when it is missing or older than the cloud's sources. */
+function ensureBuilt(): void {
+  const built = join(repoRoot, 'dist', 'cli', 'commands', 'cloud.js');
+  const stale =
+    !existsSync(built) ||
+    sources.some((s) => statSync(join(repoRoot, s)).mtimeMs > statSync(built).mtimeMs);
+  if (!stale) return;
+  // The exit status is not checked: type errors elsewhere in the tree still emit
+  // JavaScript; what matters here is that the files under test were written.
+  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'ignore' });
+  if (!existsSync(built)) throw new Error(`${built} missing: run npx tsc -p tsconfig.build.json`);
+}
+
+beforeAll(() => {
+  certs = makeCerts('cli-dev');
+  ensureBuilt();
+}, 180_000);
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  certs?.cleanup();
+});
+
+function cloud(args: string[]): {
+  child: ChildProcess;
+  firstLine: Promise<string>;
+  stderr: () => string;
+} {
+  const child = spawn(process.execPath, [cliPath, 'cloud', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  const firstLine = new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`exited ${code} before a line: ${err}`)));
+  });
+  // A test that expects the process to fail never reads the line.
+  firstLine.catch(() => undefined);
+  return { child, firstLine, stderr: () => err };
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+describe('earshot cloud', () => {
+  it('prints "listening on wss://HOST:PORT" first, serves a device, and exits cleanly', async () => {
+    const { child, firstLine } = cloud([
+      '--port',
+      '0',
+      '--cert',
+      certs.serverCert,
+      '--key',
+      certs.serverKey,
+      '--ca',
+      certs.ca,
+      '--log-level',
+      'warn',
+    ]);
+    const line = await firstLine;
+    const m = /^listening on wss:\/\/127\.0\.0\.1:(\d+)$/.exec(line);
+    expect(m, line).not.toBeNull();
+    const port = Number(m![1]);
+    expect(port).toBeGreaterThan(0);
+
+    const link = new CloudLink({
+      cloud: linkSettings(certs, { url: `wss://127.0.0.1:${port}` }),
+      hello: { deviceId: 'cli-dev', firmware: 'test', dontSaveRecordings: true },
+      logger: silentLogger(),
+    });
+    const up = waitForStatus(link, 'up');
+    link.start();
+    await up;
+    const start = waitForEvent<{ text?: string; format: { encoding: string } }>(link, 'replyStart');
+    const end = waitForEvent(link, 'replyEnd');
+    const handle = link.openUtterance({ trigger: { kind: 'button' }, preRollMs: 0 });
+    handle.write(pcm(32_000 * 1.5));
+    handle.end('speechEnd');
+    const reply = await start;
+    expect(reply.text).toBe('I heard 1.5 seconds');
+    expect(reply.format.encoding).toBe('pcm_s16le');
+    await end;
+    await link.stop();
+
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  });
+
+  it('exits 1 with a clear message when the certificate file is missing', async () => {
+    const { child, stderr } = cloud([
+      '--port',
+      '0',
+      '--cert',
+      join(certs.dir, 'nope.crt'),
+      '--key',
+      certs.serverKey,
+    ]);
+    expect(await exited(child)).toBe(1);
+    expect(stderr()).toMatch(/cannot read --cert .*nope\.crt.*\[E_CLOUD_TLS_FILE\]/);
+    expect(stderr()).toMatch(/make-certs\.sh/);
+  });
+});

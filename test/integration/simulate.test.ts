@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/privacy/verify.js';
+import { fixture, tempDir } from '../helpers/paths.js';
+import { ofType, runSimulate, type SimLine } from '../helpers/simulate.js';
+
+// `earshot simulate` is a contract other tools rely on: the real pipeline (real
+// openWakeWord models, real state machine, simulated GPIO because this machine has no
+// pins), one JSON object per line, times on the WAV's own time line.
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+const ledger = (name: string): string => join(tmp.dir, `${name}.jsonl`);
+
+function states(lines: SimLine[]): string[] {
+  return ofType(lines, 'state').map((l) => l.state as string);
+}
+
+describe('earshot simulate --json', () => {
+  it('wakes on "Alexa", uploads pre-roll plus the request, and returns to idle', async () => {
+    const { lines, code, stderr } = await runSimulate([
+      '--wav',
+      fixture('alexa-what-time.wav'),
+      '--ledger',
+      ledger('one'),
+    ]);
+    expect(code, stderr).toBe(0);
+    const wakes = ofType(lines, 'wake');
+    expect(wakes).toHaveLength(1);
+    expect(wakes[0]).toMatchObject({ keyword: 'alexa', accepted: true });
+    // "Alexa" is spoken from 2.0 s to about 2.6 s of the fixture.
+    expect(wakes[0]!.t).toBeGreaterThan(2.2);
+    expect(wakes[0]!.t).toBeLessThan(3.4);
+    expect(states(lines)).toEqual(['idle', 'listening', 'thinking', 'idle']);
+
+    const [upload] = ofType(lines, 'upload');
+    expect(upload).toMatchObject({
+      outcome: 'sent',
+      preRollMs: 500,
+      trigger: 'wake',
+      dontSaveRecordings: true,
+    });
+    expect(upload!.audioStartT).toBeCloseTo(wakes[0]!.t - 0.5, 3);
+    expect(upload!.bytes).toBe(
+      Math.round(((upload!.audioEndT as number) - (upload!.audioStartT as number)) * 32000),
+    );
+    expect(upload!.reason).toBe('vad');
+    // The request ("what time is it?") ends near 4.3 s; the VAD adds 0.7 s of silence.
+    expect(upload!.audioEndT).toBeGreaterThan(4.2);
+    expect(upload!.audioEndT).toBeLessThan(5.8);
+    expect(upload!.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    const summary = lines[lines.length - 1]!;
+    expect(summary).toMatchObject({
+      event: 'summary',
+      wakes: 1,
+      uploads: 1,
+      finalState: 'idle',
+      droppedFrames: 0,
+    });
+    expect(summary.wakeEngine).toBe('openwakeword');
+
+    const verified = await verifyLedger(ledger('one'));
+    expect(verified.ok).toBe(true);
+    expect(verified.entries).toHaveLength(2); // the utterance and its acknowledgement
+    expect(verified.entries[0]).toMatchObject({
+      type: 'utterance',
+      sha256: upload!.sha256,
+      bytes: upload!.bytes,
+    });
+  });
+
+  it('stays idle on speech without the wake word', async () => {
+    const { lines, code } = await runSimulate([
+      '--wav',
+      fixture('no-wake.wav'),
+      '--ledger',
+      ledger('none'),
+    ]);
+    expect(code).toBe(0);
+    expect(ofType(lines, 'wake')).toEqual([]);
+    expect(ofType(lines, 'upload')).toEqual([]);
+    expect(states(lines)).toEqual(['idle']);
+  });
+
+  it('prints every LED change with the state, listening LED lit for exactly the upload (P2)', async () => {
+    const { lines } = await runSimulate([
+      '--wav',
+      fixture('alexa-twice.wav'),
+      '--ledger',
+      ledger('twice'),
+    ]);
+    const uploads = ofType(lines, 'upload');
+    expect(uploads).toHaveLength(2);
+    const listeningLed = ofType(lines, 'led').filter((l) => l.name === 'listening');
+    for (const u of uploads) {
+      const on = listeningLed.filter((l) => l.on && l.t <= (u.openT as number)).pop();
+      const off = listeningLed.find((l) => !l.on && l.t >= (on?.t ?? Infinity));
+      expect(on, `listening LED on before upload ${u.id as string}`).toBeDefined();
+      expect(off).toBeDefined();
+      expect(u.t).toBeLessThanOrEqual(off!.t);
+    }
+  });
+
+  it('mute closes the microphone: a wake word after a mute press is never heard (P1)', async () => {
+    const { lines, code } = await runSimulate([
+      '--wav',
+      fixture('alexa-late.wav'),
+      '--press',
+      'mute@1',
+      '--ledger',
+      ledger('muted'),
+    ]);
+    expect(code).toBe(0);
+    expect(ofType(lines, 'press')).toHaveLength(1);
+    expect(states(lines)).toEqual(['idle', 'muted']);
+    expect(ofType(lines, 'wake')).toEqual([]);
+    expect(ofType(lines, 'upload')).toEqual([]);
+    expect(
+      ofType(lines, 'led')
+        .filter((l) => l.name === 'mute')
+        .map((l) => l.on),
+    ).toEqual([true]);
+    expect(lines[lines.length - 1]).toMatchObject({ event: 'summary', finalState: 'muted' });
+  });
+
+  it('unmuting opens the microphone again', async () => {
+    const { lines } = await runSimulate([
+      '--wav',
+      fixture('alexa-late.wav'),
+      '--press',
+      'mute@0.5',
+      '--press',
+      'mute@1.5',
+      '--ledger',
+      ledger('unmuted'),
+    ]);
+    expect(states(lines)).toEqual(['idle', 'muted', 'idle', 'listening', 'thinking', 'idle']);
+    expect(ofType(lines, 'upload')).toHaveLength(1);
+  });
+
+  it('refuses a bad --press with a clear message', async () => {
+    const { code, stderr } = await runSimulate([
+      '--wav',
+      fixture('noise.wav'),
+      '--press',
+      'volume@1',
+    ]);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/NAME@SECONDS/);
+  });
+
+  it('refuses a WAV in the wrong format, naming the fix', async () => {
+    const { code, stderr } = await runSimulate(['--wav', join(tmp.dir, 'absent.wav')]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/cannot read/);
+  });
+});

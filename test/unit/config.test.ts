@@ -1,0 +1,134 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  envNameToKey,
+  loadConfig,
+  maskSecrets,
+  type ConfigProblem,
+} from '../../src/config/load.js';
+import { tempDir } from '../helpers/paths.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+function problems(fn: () => unknown): ConfigProblem[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+function file(name: string, text: string): string {
+  const path = join(tmp.dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('config', () => {
+  it('has defaults for everything', () => {
+    const c = loadConfig();
+    expect(c.audio.preRollMs).toBe(500);
+    expect(c.privacy.dontSaveRecordings).toBe(true);
+    expect(c.wake.engine).toBe('openwakeword');
+    expect(c.cloud.insecure).toBe(false);
+  });
+
+  it('layers file, environment and --set in that order', () => {
+    const f = file('layers.yaml', 'audio:\n  preRollMs: 300\nutterance:\n  maxMs: 6000\n');
+    const c = loadConfig({
+      file: f,
+      env: { EARSHOT_AUDIO__PRE_ROLL_MS: '400', UNRELATED: 'x' },
+      overrides: ['utterance.maxMs=7000'],
+    });
+    expect(c.audio.preRollMs).toBe(400);
+    expect(c.utterance.maxMs).toBe(7000);
+  });
+
+  it('reads JSON files', () => {
+    const f = file('c.json', JSON.stringify({ device: { id: 'kitchen' } }));
+    expect(loadConfig({ file: f }).device.id).toBe('kitchen');
+  });
+
+  it('names an unknown key and lists the allowed ones', () => {
+    const f = file('unknown.yaml', 'audio:\n  preroll: 300\n');
+    const [p] = problems(() => loadConfig({ file: f }));
+    expect(p?.key).toBe('audio.preroll');
+    expect(p?.message).toMatch(/unknown key/);
+    expect(p?.message).toMatch(/preRollMs/);
+  });
+
+  it('names a wrong type and where it came from', () => {
+    const [p] = problems(() => loadConfig({ env: { EARSHOT_AUDIO__PRE_ROLL_MS: 'lots' } }));
+    expect(p?.key).toBe('audio.preRollMs');
+    expect(p?.message).toMatch(/expected number/);
+    expect(p?.source).toMatch(/EARSHOT_AUDIO__PRE_ROLL_MS/);
+  });
+
+  it('refuses a pre-roll above the hard maximum of 2 s (P3)', () => {
+    const [p] = problems(() => loadConfig({ overrides: ['audio.preRollMs=2001'] }));
+    expect(p?.key).toBe('audio.preRollMs');
+    expect(p?.message).toMatch(/2000/);
+  });
+
+  it('names a value outside an enum with the allowed values', () => {
+    const [p] = problems(() => loadConfig({ overrides: ['wake.engine=snowboy'] }));
+    expect(p?.key).toBe('wake.engine');
+    expect(p?.message).toMatch(/openwakeword/);
+  });
+
+  it('reports every problem at once, not only the first', () => {
+    const f = file('many.yaml', 'audio:\n  preRollMs: -1\nlog:\n  level: loud\nnope: 1\n');
+    const keys = problems(() => loadConfig({ file: f })).map((p) => p.key);
+    expect(keys).toEqual(expect.arrayContaining(['audio.preRollMs', 'log.level', 'nope']));
+  });
+
+  it('explains a file that is not YAML, with the line', () => {
+    const f = file('broken.yaml', 'audio:\n  preRollMs: [1,\n');
+    const [p] = problems(() => loadConfig({ file: f }));
+    expect(p?.key).toBe('(file)');
+    expect(p?.message).toMatch(/not valid YAML at line/);
+  });
+
+  it('explains a missing file and a file that is not a mapping', () => {
+    expect(problems(() => loadConfig({ file: join(tmp.dir, 'absent.yaml') }))[0]?.message).toMatch(
+      /ENOENT/,
+    );
+    expect(
+      problems(() => loadConfig({ file: file('list.yaml', '- a\n- b\n') }))[0]?.message,
+    ).toMatch(/mapping/);
+  });
+
+  it('rejects malformed --set items and prototype keys', () => {
+    expect(problems(() => loadConfig({ overrides: ['noequals'] }))[0]?.message).toMatch(
+      /key.path=value/,
+    );
+    expect(problems(() => loadConfig({ overrides: ['__proto__.x=1'] }))[0]?.message).toMatch(
+      /not a valid key/,
+    );
+    expect(
+      problems(() => loadConfig({ overrides: ['board=generic', 'board.x=1'] }))[0]?.message,
+    ).toMatch(/not a section/);
+  });
+
+  it('maps environment names to keys', () => {
+    expect(envNameToKey('CLOUD__URL')).toBe('cloud.url');
+    expect(envNameToKey('AUDIO__CAPTURE__DEVICE')).toBe('audio.capture.device');
+    expect(envNameToKey('UTTERANCE__TRAILING_SILENCE_MS')).toBe('utterance.trailingSilenceMs');
+  });
+
+  it('masks secrets when printed', () => {
+    const c = loadConfig({
+      overrides: ['cloud.token=s3cret', 'mqtt.username=me', 'mqtt.password=pw'],
+    });
+    const masked = maskSecrets(c);
+    expect(masked.cloud.token).toBe('***');
+    expect(masked.mqtt.password).toBe('***');
+    expect(JSON.stringify(masked)).not.toMatch(/s3cret|"pw"/);
+    expect(c.cloud.token).toBe('s3cret');
+  });
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Integration tests start real processes (arecord, mosquitto, TLS servers);
+    // two workers on a shared two-core machine keep them from starving each other.
+    maxWorkers: 2,
+    reporters: ['default', 'json'],
+    outputFile: { json: 'coverage/vitest-results.json' },
+  },
+});
