@@ -149,6 +149,8 @@ if [[ -n $ssid || -n $password_file ]]; then
     die "--wifi-password-file: the passphrase must be 8 to 63 printable ASCII characters"
 fi
 [[ -n $login || -z $ssh_key ]] || login=pi
+[[ -z $login || -n $ssh_key ]] ||
+  say "note: --user without --ssh-key: $login gets no password and no key, so cannot log in"
 
 bundle=${bundle:-$repo}
 [[ -f $bundle/dist/cli/main.js ]] || die "$bundle/dist/cli/main.js missing: run npm run build (or pass --bundle)"

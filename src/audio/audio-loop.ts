@@ -35,6 +35,7 @@ export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
   private consuming: Promise<void> | undefined;
   private capturing = false;
   private sourceEnded = false;
+  private sourceUp = false;
   private frames = 0;
   private lastDropped = 0;
 
@@ -43,6 +44,7 @@ export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
     this.queue = new FrameQueue(options.queueFrames);
     options.source.on('status', (status) => {
       if (this.sourceEnded) return; // the end of a recording is not a capture failure
+      this.sourceUp = status.running;
       const requested = !status.running && !this.capturing;
       this.emit('capture', { ...status, requested });
     });
@@ -66,6 +68,11 @@ export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
 
   get isCapturing(): boolean {
     return this.capturing;
+  }
+
+  /** False while the capture process is down and waiting to be restarted. */
+  get sourceRunning(): boolean {
+    return this.sourceUp;
   }
 
   /** Starts the consumer; capture is opened separately (it stays closed while muted). */

@@ -154,6 +154,7 @@ export class Device extends TypedEmitter<DeviceEvents> {
         break;
       case 'retention':
         this.status.dontSaveRecordings = cmd.dontSaveRecordings;
+        this.parts.transport.setRetention?.(cmd.dontSaveRecordings);
         break;
       case 'falseWake':
         this.status.falseWake(this.log);

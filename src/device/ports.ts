@@ -50,6 +50,8 @@ export interface UtteranceTransport {
   start(): Promise<void>;
   stop(): Promise<void>;
   openUtterance(meta: UtteranceMeta): UploadHandle;
+  /** The owner changed "don't save recordings" (P7): announce it from now on. */
+  setRetention?(dontSaveRecordings: boolean): void;
   on<K extends keyof TransportEvents>(
     event: K,
     listener: (...args: TransportEvents[K]) => void,

@@ -15,6 +15,7 @@ import { VERSION } from '../shared/version.js';
 import type { WakeDetector } from '../wake/detector.js';
 import { createWakeDetector } from '../wake/factory.js';
 import { Device } from './device.js';
+import { CloudTransport } from './cloud-transport.js';
 import { LocalTransport } from './local-transport.js';
 import type { UploadRecorder, UtteranceTransport } from './ports.js';
 import { Ledger } from '../privacy/ledger.js';
@@ -33,13 +34,28 @@ export interface RuntimeOptions {
   sink?: AudioSink;
   gpioBackendFactory?: BackendFactory;
   /** Called before each frame reaches the device (simulate moves its clock here). */
-  beforeFrame?: (frame: Frame) => void;
+  beforeFrame?: (frame: Frame) => void | Promise<void>;
   /** Called with the device as soon as it exists, before it boots (to watch every event). */
   onDevice?: (device: Device) => void;
   /** Start muted (e.g. the mute switch was on at shutdown). */
   startMuted?: boolean;
   /** How often a failed ledger is probed for recovery. */
   ledgerProbeMs?: number;
+}
+
+/** Dotted keys whose values differ between two configs. */
+function diffKeys(a: unknown, b: unknown, prefix = ''): string[] {
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].flatMap((k) =>
+      diffKeys(
+        (a as Record<string, unknown>)[k],
+        (b as Record<string, unknown>)[k],
+        prefix ? `${prefix}.${k}` : k,
+      ),
+    );
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
 }
 
 /**
@@ -108,7 +124,7 @@ export class Runtime {
   readonly log: Logger;
   private phase: 'new' | 'running' | 'stopped' = 'new';
 
-  constructor(private readonly options: RuntimeOptions) {
+  constructor(private options: RuntimeOptions) {
     const { config, log, clock } = options;
     this.log = partLogger(log, 'device');
     const profile = loadBoardProfile(config.board);
@@ -126,7 +142,9 @@ export class Runtime {
     this.player = new Player(sink, partLogger(log, 'audio'), config.audio.playback.volume);
     this.transport = options.transport
       ? options.transport(partLogger(log, 'link'))
-      : new LocalTransport();
+      : config.cloud.url
+        ? new CloudTransport(config, partLogger(log, 'link'))
+        : new LocalTransport();
     this.mqtt = config.mqtt.url
       ? new MqttBridge(
           config.mqtt,
@@ -148,9 +166,9 @@ export class Runtime {
       source: typeof options.source === 'function' ? options.source(audio.capture) : options.source,
       queueFrames: config.audio.queueFrames,
       log: partLogger(log, 'audio'),
-      handler: (frame) => {
-        options.beforeFrame?.(frame);
-        return this.deviceValue?.onFrame(frame);
+      handler: async (frame) => {
+        await options.beforeFrame?.(frame);
+        await this.deviceValue?.onFrame(frame);
       },
     });
   }
@@ -222,6 +240,31 @@ export class Runtime {
     device.booted(this.options.startMuted ?? false);
   }
 
+  /**
+   * Applies a reloaded configuration's settings that can change while running
+   * (volume, retention, log level); everything else needs a restart, and says so.
+   */
+  applyLiveSettings(next: Config): void {
+    const current = this.options.config;
+    const device = this.device;
+    if (next.audio.playback.volume !== current.audio.playback.volume) {
+      device.command({ type: 'volume', volume: next.audio.playback.volume });
+    }
+    if (next.privacy.dontSaveRecordings !== current.privacy.dontSaveRecordings) {
+      device.command({ type: 'retention', dontSaveRecordings: next.privacy.dontSaveRecordings });
+    }
+    if (next.log.level !== current.log.level) this.options.log.level = next.log.level;
+    const live = ['audio.playback.volume', 'privacy.dontSaveRecordings', 'log.level'];
+    const changed = diffKeys(current, next).filter((k) => !live.some((l) => k === l));
+    this.options.config = next;
+    this.log.info(
+      { applied: live, needsRestart: changed },
+      changed.length
+        ? 'config reloaded; some changes take effect after a restart'
+        : 'config reloaded',
+    );
+  }
+
   /** While the ledger is failed, check now and then whether it can be written again. */
   private watchLedger(): void {
     if (this.ledgerProbe) return;
@@ -251,6 +294,15 @@ export class Runtime {
   async stop(): Promise<void> {
     if (this.phase !== 'running') return;
     this.phase = 'stopped';
+    const device = this.device;
+    if (device.state === 'listening') {
+      // Half an utterance is not a request: the cloud is told to discard it.
+      this.log.warn('shutdown: the utterance in flight is aborted (the cloud discards it)');
+      device.dispatch({ type: 'stop' });
+    } else if (device.state === 'thinking' || device.state === 'speaking') {
+      this.log.info(`shutdown while ${device.state}: the reply is abandoned`);
+      device.dispatch({ type: 'stop' });
+    }
     const steps: Array<[string, () => Promise<void> | void]> = [
       ['audio', () => this.loop.stop()],
       ['playback', () => this.player.stopReply()],

@@ -55,6 +55,7 @@ export class SystemdNotifier {
   private readonly queue: Message[] = [];
   private sending: Promise<void> | undefined;
   private lastPing: number | undefined;
+  private lastStatus: string | undefined;
   private broken = false;
 
   constructor(
@@ -73,6 +74,30 @@ export class SystemdNotifier {
       : undefined;
   }
 
+  /**
+   * The notifier for this process, from its environment. Like sd_notify(unset_environment),
+   * it then removes NOTIFY_SOCKET and WATCHDOG_* from process.env, so the programs the
+   * daemon starts (arecord, aplay) neither inherit nor act on them; the notifier passes
+   * the socket to its own sender explicitly.
+   */
+  static fromProcess(log: Logger, clock?: Clock, options?: NotifierOptions): SystemdNotifier {
+    const env = process.env;
+    const notifier = new SystemdNotifier(
+      {
+        NOTIFY_SOCKET: env.NOTIFY_SOCKET,
+        WATCHDOG_USEC: env.WATCHDOG_USEC,
+        WATCHDOG_PID: env.WATCHDOG_PID,
+      },
+      log,
+      clock,
+      options,
+    );
+    delete env.NOTIFY_SOCKET;
+    delete env.WATCHDOG_USEC;
+    delete env.WATCHDOG_PID;
+    return notifier;
+  }
+
   /** True when WATCHDOG=1 pings are expected from us. */
   get watchdogEnabled(): boolean {
     return this.watchdogMs !== undefined;
@@ -80,12 +105,14 @@ export class SystemdNotifier {
 
   /** Start-up is complete; with a status text, both travel in one datagram. */
   ready(status?: string): void {
-    this.enqueue(['READY=1', ...(status === undefined ? [] : [statusLine(status)])]);
+    this.enqueue(['READY=1', ...this.withStatus(status)]);
   }
 
-  /** One line for `systemctl status earshot` (newlines become spaces). */
+  /** One line for `systemctl status earshot` (newlines become spaces); repeats are not sent. */
   status(text: string): void {
-    this.enqueue([statusLine(text)]);
+    const line = statusLine(text);
+    if (line === this.lastStatus) return;
+    this.enqueue(this.withStatus(text));
   }
 
   /**
@@ -107,12 +134,18 @@ export class SystemdNotifier {
 
   /** The daemon is shutting down (shown as "deactivating" until it exits). */
   stopping(status?: string): void {
-    this.enqueue(['STOPPING=1', ...(status === undefined ? [] : [statusLine(status)])]);
+    this.enqueue(['STOPPING=1', ...this.withStatus(status)]);
   }
 
   /** Resolves once every queued message has been handed over (or has failed). */
   async flush(): Promise<void> {
     while (this.sending) await this.sending;
+  }
+
+  private withStatus(text: string | undefined): string[] {
+    if (text === undefined || !this.enabled) return [];
+    this.lastStatus = statusLine(text);
+    return [this.lastStatus];
   }
 
   private enqueue(message: Message): void {
@@ -122,6 +155,7 @@ export class SystemdNotifier {
     const isStatusOnly = message.length === 1 && message[0]!.startsWith('STATUS=');
     if (this.queue.length >= this.maxQueue && isStatusOnly) {
       this.log.debug({ queued: this.queue.length }, 'systemd notify queue full: status dropped');
+      this.lastStatus = undefined; // not sent, so the same text must not count as a repeat
       return;
     }
     this.queue.push(message);
@@ -150,7 +184,9 @@ export class SystemdNotifier {
       child.stderr.on('data', (chunk: string) => {
         if (stderr.length < 1000) stderr += chunk;
       });
+      let failed = false;
       child.once('error', (err: NodeJS.ErrnoException) => {
+        failed = true;
         if (err.code === 'ENOENT') {
           // Without the program nothing can be sent: say so once, then stay quiet.
           this.broken = true;
@@ -165,7 +201,8 @@ export class SystemdNotifier {
         resolve();
       });
       child.once('close', (code) => {
-        if (code !== 0 && code !== null) {
+        // After a failed spawn 'close' may follow 'error': that failure is logged already.
+        if (!failed && code !== 0 && code !== null) {
           this.log.warn(
             { code, message: message[0], stderr: stderr.trim() },
             'systemd notify failed',

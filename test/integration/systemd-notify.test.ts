@@ -104,7 +104,9 @@ describe('SystemdNotifier over a real notify socket', () => {
     const n = new SystemdNotifier({ NOTIFY_SOCKET: l.address }, capturingLogger().log);
     expect(n.enabled).toBe(true);
     n.ready('idle');
+    n.status('idle'); // unchanged: not sent again
     n.status('listening\nsecond line');
+    n.status('listening second line');
     n.stopping();
     await n.flush();
     await l.untilSends(3);
@@ -113,6 +115,31 @@ describe('SystemdNotifier over a real notify socket', () => {
       'STATUS=listening second line',
       'STOPPING=1',
     ]);
+  });
+
+  it('fromProcess takes the variables out of process.env, so child programs do not see them', async () => {
+    const l = await listen();
+    const keys = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'] as const;
+    const saved = keys.map((k) => process.env[k]);
+    try {
+      process.env.NOTIFY_SOCKET = l.address;
+      process.env.WATCHDOG_USEC = '20000000';
+      process.env.WATCHDOG_PID = String(process.pid);
+      const n = SystemdNotifier.fromProcess(capturingLogger().log, new ManualClock());
+      expect(process.env.NOTIFY_SOCKET).toBeUndefined();
+      expect(process.env.WATCHDOG_USEC).toBeUndefined();
+      expect(process.env.WATCHDOG_PID).toBeUndefined();
+      expect(n.watchdogMs).toBe(20_000);
+      expect(n.watchdogPing()).toBe(true);
+      await n.flush();
+      await l.untilSends(1);
+      expect(l.messages).toEqual(['WATCHDOG=1']);
+    } finally {
+      keys.forEach((k, i) => {
+        if (saved[i] === undefined) delete process.env[k];
+        else process.env[k] = saved[i];
+      });
+    }
   });
 
   it('reaches an abstract socket (NOTIFY_SOCKET=@name)', async () => {

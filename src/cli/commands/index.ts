@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerCloud } from './cloud.js';
 import { registerConfig } from './config.js';
+import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerLedger } from './ledger.js';
 import { registerRun } from './run.js';
@@ -8,6 +9,7 @@ import { registerSimulate } from './simulate.js';
 
 /** Every `earshot` sub-command registers itself here, in the order of `--help`. */
 export const commands: ReadonlyArray<(program: Command) => void> = [
+  registerDemo,
   registerRun,
   registerSimulate,
   registerDoctor,

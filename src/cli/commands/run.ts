@@ -1,10 +1,18 @@
 import type { Command } from 'commander';
 import { MicSource } from '../../audio/sources/mic-source.js';
+import { loadConfig } from '../../config/load.js';
 import { Runtime } from '../../device/runtime.js';
+import { statusLine } from '../../service/status-line.js';
+import { SystemdNotifier } from '../../service/systemd-notify.js';
 import { RealClock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';
-import { createRootLogger, partLogger } from '../../shared/logger.js';
-import { addConfigOptions, configFromOptions, type ConfigOptions } from '../config-options.js';
+import { createRootLogger, partLogger, type Logger } from '../../shared/logger.js';
+import {
+  addConfigOptions,
+  configFromOptions,
+  DEFAULT_CONFIG_FILE,
+  type ConfigOptions,
+} from '../config-options.js';
 
 /** How long shutdown may take before the process exits anyway. */
 const STOP_DEADLINE_MS = 5000;
@@ -17,6 +25,8 @@ export function registerRun(program: Command): void {
   ).action(async (flags: ConfigOptions) => {
     const config = configFromOptions(flags);
     const log = createRootLogger({ level: config.log.level, format: config.log.format });
+    // Before anything is spawned: children must not inherit NOTIFY_SOCKET.
+    const notifier = SystemdNotifier.fromProcess(partLogger(log, 'systemd'));
     const clock = new RealClock();
     const source = (device: string): MicSource =>
       new MicSource({
@@ -27,11 +37,19 @@ export function registerRun(program: Command): void {
       });
     const runtime = new Runtime({ config, log, clock, source });
     await runtime.start();
-    log.info({ device: config.device.id, state: runtime.device.state }, 'earshot is running');
-    await untilSignal();
-    log.info('stopping');
+    const device = runtime.device;
+    notifier.ready(statusLine(device.status.snapshot()));
+    device.on('changed', () => notifier.status(statusLine(device.status.snapshot())));
+    const watchdog = startWatchdog(runtime, notifier);
+    log.info({ device: config.device.id, state: device.state }, 'earshot is running');
+
+    process.on('SIGHUP', () => reload(flags, runtime, log));
+    const signal = await untilSignal();
+    log.info({ signal }, 'stopping');
+    notifier.stopping();
+    clearInterval(watchdog);
     const deadline = setTimeout(() => {
-      log.error('shutdown took too long; exiting anyway');
+      log.error({ deadlineMs: STOP_DEADLINE_MS }, 'shutdown took too long; exiting anyway');
       process.exit(1);
     }, STOP_DEADLINE_MS);
     deadline.unref();
@@ -40,7 +58,48 @@ export function registerRun(program: Command): void {
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'shutdown failed');
     }
+    await notifier.flush();
   });
+}
+
+/**
+ * The systemd watchdog is fed by the audio loop's own progress, not by a timer that
+ * would keep a wedged daemon alive: while capture is open, a ping needs frames to have
+ * gone through the loop since the last one. While capture is closed on purpose (muted)
+ * or being restarted after a failure, there are no frames to wait for, and the event
+ * loop turning is the sign of life.
+ */
+function startWatchdog(runtime: Runtime, notifier: SystemdNotifier): NodeJS.Timeout {
+  let lastFrames = -1;
+  const everyMs = Math.max(250, Math.floor((notifier.watchdogMs ?? 20_000) / 4));
+  const timer = setInterval(() => {
+    const frames = runtime.loop.framesHandled;
+    const progressing = frames !== lastFrames;
+    lastFrames = frames;
+    if (progressing || !runtime.loop.isCapturing || !runtime.loop.sourceRunning)
+      notifier.watchdogPing();
+  }, everyMs);
+  timer.unref();
+  return timer;
+}
+
+/** SIGHUP: re-read the config. An invalid file is refused and the running config stays. */
+function reload(flags: ConfigOptions, runtime: Runtime, log: Logger): void {
+  let next;
+  try {
+    next = loadConfig({
+      file: flags.config ?? DEFAULT_CONFIG_FILE,
+      env: process.env,
+      overrides: flags.set ?? [],
+    });
+  } catch (err) {
+    log.error(
+      { err: errorMessage(err) },
+      'reload refused: the new configuration is invalid; the running one stays',
+    );
+    return;
+  }
+  runtime.applyLiveSettings(next);
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {

@@ -14,6 +14,11 @@ interface SimulateFlags extends ConfigOptions {
   realtime?: boolean;
   ledger?: string;
   mqtt?: string;
+  cloud?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  token?: string;
 }
 
 export function parsePress(value: string, previous: Press[] = []): Press[] {
@@ -47,7 +52,12 @@ export function registerSimulate(program: Command): void {
         'pace the WAV at real time (default: as fast as possible, virtual clock)',
       )
       .option('--ledger <file>', 'record uploads in this ledger (default: a throw-away one)')
-      .option('--mqtt <url>', 'publish state to and take commands from this MQTT broker'),
+      .option('--mqtt <url>', 'publish state to and take commands from this MQTT broker')
+      .option('--cloud <url>', 'send uploads to this cloud (wss://…) instead of the local stand-in')
+      .option('--ca <file>', "with --cloud: the CA that signed the cloud's certificate")
+      .option('--cert <file>', 'with --cloud: the device certificate (mutual TLS)')
+      .option('--key <file>', 'with --cloud: the device key')
+      .option('--token <token>', 'with --cloud: a bearer token'),
   ).action(async (flags: SimulateFlags) => {
     // Without --ledger the run gets a throw-away ledger: a simulation never writes
     // into the speaker's real record.
@@ -57,6 +67,15 @@ export function registerSimulate(program: Command): void {
       'privacy.ledger': flags.ledger ?? join(scratch!, 'ledger.jsonl'),
     };
     if (flags.mqtt) patch['mqtt.url'] = flags.mqtt;
+    if (flags.cloud) {
+      patch['cloud.url'] = flags.cloud;
+      patch['cloud.ca'] = flags.ca;
+      patch['cloud.cert'] = flags.cert;
+      patch['cloud.key'] = flags.key;
+      patch['cloud.token'] = flags.token;
+    } else if (flags.ca || flags.cert || flags.key || flags.token) {
+      throw new EarshotError('E_USAGE', '--ca, --cert, --key and --token go with --cloud URL');
+    }
     try {
       const config = configFromOptions(flags, patch);
       const log = createRootLogger({

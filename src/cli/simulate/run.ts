@@ -97,21 +97,51 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     source,
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.sink ? { sink: options.sink } : {}),
-    beforeFrame: (frame) => manual?.advanceTo(frameEnd(frame.index)),
+    beforeFrame: async (frame) => {
+      if (!manual) return;
+      await waitForNetwork(frame);
+      manual.advanceTo(frameEnd(frame.index));
+    },
     onDevice: (device) => watch(device),
   });
-  const emit = options.onEvent;
+  // Shutdown turns every LED off and closes the link; those changes come after the
+  // summary and are not part of the recording's events.
+  let finished = false;
+  // On the real clock, time 0 is when the recording starts (after models have loaded):
+  // events from before are held until then and reported at 0.
+  let origin: number | undefined = options.realtime ? undefined : 0;
+  const early: Array<{ at: number; e: SimEvent }> = [];
+  const emit = (e: SimEvent, at?: number): void => {
+    if (finished && e.event !== 'summary') return;
+    if (origin === undefined) early.push({ at: at ?? clock.now(), e });
+    else options.onEvent(e);
+  };
+  const sec = (ms: number): number => round(Math.max(0, ms - (origin ?? 0)) / 1000);
   const uploads = new Map<string, SimEvent & { event: 'upload' }>();
   let wakes = 0;
+  // On a virtual clock the recording runs far faster than real time. While the device
+  // waits on a real network (thinking, speaking), the recording is paced at real time,
+  // so a real cloud's reply is not timed out by audio that "passed" in microseconds.
+  let sync: { virtual: number; real: number } | undefined;
+  const waitForNetwork = async (frame: { index: number }): Promise<void> => {
+    const state = runtime.device.state;
+    if (runtime.transport.kind === 'local' || (state !== 'thinking' && state !== 'speaking')) {
+      sync = undefined;
+      return;
+    }
+    sync ??= { virtual: clock.now(), real: performance.now() };
+    const ahead = frameEnd(frame.index) - sync.virtual - (performance.now() - sync.real);
+    if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
+  };
   function watch(device: Device): void {
     device.on('state', (s) =>
-      emit({ event: 'state', t: round(s.at / 1000), state: s.state, previous: s.previous }),
+      emit({ event: 'state', t: sec(s.at), state: s.state, previous: s.previous }),
     );
     device.on('wake', (w) => {
       wakes += 1;
       emit({
         event: 'wake',
-        t: round(w.at / 1000),
+        t: sec(w.at),
         keyword: w.keyword,
         score: round(w.score),
         frame: w.frameIndex,
@@ -121,8 +151,8 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     device.on('upload', (u) => {
       const line: SimEvent & { event: 'upload' } = {
         event: 'upload',
-        t: round(u.closedAt / 1000),
-        openT: round(u.openedAt / 1000),
+        t: sec(u.closedAt),
+        openT: sec(u.openedAt),
         id: u.id,
         audioStartT: round(u.startSample / SAMPLE_RATE),
         audioEndT: round(u.endSample / SAMPLE_RATE),
@@ -140,20 +170,19 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     device.on('ack', (a) => {
       const line = uploads.get(a.id);
       if (line && !line.ack) {
-        line.ack = { stored: a.stored, t: round(a.at / 1000) };
+        line.ack = { stored: a.stored, t: sec(a.at) };
         emit(line);
       }
     });
   }
-  const now = (): number => round(clock.now() / 1000);
+  const now = (): number => sec(clock.now());
 
-  // Shutdown turns every LED off; those changes come after the summary and are not
-  // part of the recording's events.
-  let finished = false;
-  runtime.gpio.on('led', (e) => {
-    if (!finished) emit({ event: 'led', t: round(e.at / 1000), name: e.name, on: e.on });
-  });
+  runtime.gpio.on('led', (e) => emit({ event: 'led', t: sec(e.at), name: e.name, on: e.on }));
   await runtime.start();
+  if (origin === undefined) {
+    origin = clock.now();
+    for (const { e } of early) options.onEvent({ ...e, t: 0 });
+  }
   const device = runtime.device;
   const simulated = runtime.gpio.simulated;
   for (const press of options.presses ?? []) {

@@ -71,8 +71,16 @@ export class FeatureStream {
   }
 
   static async open(historyLength: number): Promise<FeatureStream> {
-    const mel = await openSession(featureModelPath('melspectrogram'), 'melspectrogram');
-    const embedding = await openSession(featureModelPath('embedding'), 'speech embedding');
+    const mel = await openSession(featureModelPath('melspectrogram'), 'melspectrogram', [
+      1,
+      MEL_INPUT_SAMPLES,
+    ]);
+    const embedding = await openSession(featureModelPath('embedding'), 'speech embedding', [
+      1,
+      EMBEDDING_WINDOW,
+      MEL_BINS,
+      1,
+    ]);
     const stream = new FeatureStream(mel, embedding, historyLength);
     await stream.learnRestState();
     stream.reset();
