@@ -212,6 +212,9 @@ export class Device extends TypedEmitter<DeviceEvents> {
       case 'abortUpload':
         this.closeUpload('abort', effect.reason);
         break;
+      case 'failUpload':
+        this.closeUpload('failed', effect.reason);
+        break;
       case 'armReplyTimer':
         clock.clearTimeout(this.replyTimer);
         this.replyHadAudio = false;
@@ -288,7 +291,8 @@ export class Device extends TypedEmitter<DeviceEvents> {
     if (!session || !meta) return;
     this.session = undefined;
     this.sessionMeta = undefined;
-    if (how === 'abort') session.abort(reason);
+    // Aborted or failed: the cloud is told to discard it (a no-op when the link is gone).
+    if (how !== 'end') session.abort(reason);
     const result = session.finish();
     const record: UploadRecord = {
       ...result,

@@ -176,7 +176,7 @@ function onLinkDown(model: Model): Transition {
     // The uploader reports the failed utterance itself (uploadFailed); the device
     // just stops capturing into it.
     return go(model, resting(model), [
-      { type: 'abortUpload', reason: 'link down' },
+      { type: 'failUpload', reason: 'link down' },
       { type: 'earcon', name: 'error' },
     ]);
   }
@@ -194,7 +194,7 @@ function onPartFailed(model: Model, part: string, cause: string): Transition {
   const next = { ...model, failed };
   const s = model.state;
   const effects: Effect[] = [];
-  if (s.name === 'listening') effects.push({ type: 'abortUpload', reason: `${part} failed` });
+  if (s.name === 'listening') effects.push({ type: 'failUpload', reason: `${part} failed` });
   if (s.name === 'thinking') effects.push({ type: 'cancelReplyTimer' });
   if (s.name === 'speaking') effects.push({ type: 'stopPlayback' });
   if (s.name === 'muted' || s.name === 'booting') return stay(next);

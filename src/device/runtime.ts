@@ -39,6 +39,11 @@ export interface RuntimeOptions {
   onDevice?: (device: Device) => void;
   /** Start muted (e.g. the mute switch was on at shutdown). */
   startMuted?: boolean;
+  /**
+   * Wait up to this long for the cloud link before the microphone opens (simulate
+   * against a cloud: a run should not depend on how fast TLS connects).
+   */
+  waitForLinkMs?: number;
   /** How often a failed ledger is probed for recovery. */
   ledgerProbeMs?: number;
 }
@@ -234,10 +239,24 @@ export class Runtime {
       device.on('changed', () => mqtt.update(device.status.snapshot()));
       await mqtt.start();
     }
+    const linkUp = this.options.waitForLinkMs ? this.linkUp(this.options.waitForLinkMs) : undefined;
     await this.transport.start();
+    if (linkUp && !(await linkUp)) this.log.warn('the cloud link is not up yet; starting anyway');
     this.loop.start();
     this.phase = 'running';
     device.booted(this.options.startMuted ?? false);
+  }
+
+  private linkUp(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.transport.on('status', (s) => {
+        if (s.status === 'up' || s.status === 'disabled') {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+    });
   }
 
   /**

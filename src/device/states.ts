@@ -60,6 +60,8 @@ export type Effect =
   | { type: 'openUpload'; trigger: Trigger }
   | { type: 'endUpload'; reason: EndReason }
   | { type: 'abortUpload'; reason: string }
+  /** The upload cannot go on (link down, a part failed): reported as failed, never resent. */
+  | { type: 'failUpload'; reason: string }
   | { type: 'armReplyTimer' }
   | { type: 'cancelReplyTimer' }
   | { type: 'stopPlayback' }

@@ -80,7 +80,7 @@ const table: Array<[DeviceState, Model['link'], DeviceEvent, DeviceState['name']
     'up',
     { type: 'linkDown', cause: 'drop' },
     'offline',
-    ['show:offline', 'abortUpload', 'earcon:error'],
+    ['show:offline', 'failUpload', 'earcon:error'],
   ],
   [
     listening,
@@ -95,7 +95,7 @@ const table: Array<[DeviceState, Model['link'], DeviceEvent, DeviceState['name']
     'up',
     { type: 'partFailed', part: 'capture', cause: 'died' },
     'error',
-    ['show:error', 'abortUpload'],
+    ['show:error', 'failUpload'],
   ],
   [
     { name: 'thinking' },

@@ -103,6 +103,7 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
       manual.advanceTo(frameEnd(frame.index));
     },
     onDevice: (device) => watch(device),
+    waitForLinkMs: config.cloud.connectTimeoutMs,
   });
   // Shutdown turns every LED off and closes the link; those changes come after the
   // summary and are not part of the recording's events.
