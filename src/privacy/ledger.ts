@@ -47,6 +47,7 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
   private broken: EarshotError | undefined;
+  private headWrite: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: LedgerOptions) {
     super();
@@ -132,6 +133,7 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
 
   async close(): Promise<void> {
     await this.queue;
+    await this.headWrite;
     await this.handle?.close();
     this.handle = undefined;
   }
@@ -150,12 +152,9 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
     // After a torn line the new entry starts on a line of its own.
     const text = `${this.pendingTorn ? '\n' : ''}${line}\n`;
     try {
+      await this.headWrite;
       await this.handle.write(text);
       await this.handle.datasync();
-      await writeFile(
-        headFile(this.options.file),
-        `${JSON.stringify({ seq: full.seq, hash: lineHash(line) })}\n`,
-      );
     } catch (err) {
       throw this.fail(
         new EarshotError(
@@ -170,6 +169,15 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
     }
     this.pendingTorn = false;
     this.prev = lineHash(line);
+    // The head file only helps `verify` spot a removed last entry; the entry itself is
+    // already on disk, so the caller (an utterance waiting to be committed) does not
+    // wait for it. The next append does.
+    this.headWrite = writeFile(
+      headFile(this.options.file),
+      `${JSON.stringify({ seq: full.seq, hash: this.prev })}\n`,
+    ).catch((err: unknown) => {
+      this.options.log.warn({ err: errorMessage(err) }, 'ledger head file not written');
+    });
     this.seq = full.seq;
     this.size += Buffer.byteLength(text);
     if (this.broken) {
