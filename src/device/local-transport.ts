@@ -56,3 +56,33 @@ export class LocalTransport extends TypedEmitter<TransportEvents> implements Utt
     };
   }
 }
+
+/**
+ * The daemon without `cloud.url`: there is no local-only mode, so the device stays
+ * `offline` (a wake word gets the error earcon) and says why.
+ */
+export class NoCloudTransport extends TypedEmitter<TransportEvents> implements UtteranceTransport {
+  readonly kind = 'none';
+
+  async start(): Promise<void> {
+    setImmediate(() => this.emit('status', { status: 'down', cause: 'cloud.url is not set' }));
+  }
+
+  async stop(): Promise<void> {}
+
+  openUtterance(meta: UtteranceMeta): UploadHandle {
+    setImmediate(() =>
+      this.emit('utteranceFailed', {
+        id: meta.id,
+        code: 'E_NO_CLOUD',
+        message: 'cloud.url is not set',
+      }),
+    );
+    return {
+      id: meta.id,
+      write: () => false,
+      end: () => ({ bytes: 0, durationMs: 0, sha256: '' }),
+      abort: () => undefined,
+    };
+  }
+}

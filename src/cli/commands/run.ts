@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { MicSource } from '../../audio/sources/mic-source.js';
 import { loadConfig } from '../../config/load.js';
+import { NoCloudTransport } from '../../device/local-transport.js';
 import { Runtime } from '../../device/runtime.js';
 import { statusLine } from '../../service/status-line.js';
 import { SystemdNotifier } from '../../service/systemd-notify.js';
@@ -35,7 +36,14 @@ export function registerRun(program: Command): void {
         clock,
         log: partLogger(log, 'audio'),
       });
-    const runtime = new Runtime({ config, log, clock, source });
+    const runtime = new Runtime({
+      config,
+      log,
+      clock,
+      source,
+      // No local-only mode: without a cloud the speaker is offline, not a local recorder.
+      ...(config.cloud.url ? {} : { transport: () => new NoCloudTransport() }),
+    });
     await runtime.start();
     const device = runtime.device;
     notifier.ready(statusLine(device.status.snapshot()));
