@@ -174,7 +174,9 @@ export function envNameToKey(rest: string): string | undefined {
 /** Values from the environment and `--set` are YAML scalars: `true`, `500`, `[a, b]`. */
 function parseScalar(text: string): unknown {
   try {
-    return parseYaml(text);
+    const value: unknown = parseYaml(text);
+    // No key takes null: `sink=null` means the sink named "null", not "unset".
+    return value === null ? text : value;
   } catch {
     return text;
   }

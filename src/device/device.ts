@@ -1,14 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Player } from '../audio/player.js';
 import { FrameRing } from '../audio/ring-buffer.js';
 import type { Config } from '../config/schema.js';
-import {
-  FRAME_MS,
-  FRAME_SAMPLES,
-  SAMPLE_RATE,
-  framesForMs,
-  type Frame,
-} from '../shared/audio-format.js';
+import { FRAME_MS, framesForMs, type Frame } from '../shared/audio-format.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { DeviceCommand, DeviceStateName } from '../shared/device-status.js';
 import { errorMessage } from '../shared/errors.js';
@@ -18,8 +11,8 @@ import type { Detection, WakeDetector } from '../wake/detector.js';
 import { transition } from './machine.js';
 import type { ButtonEvent, StateLights, UploadRecorder, UtteranceTransport } from './ports.js';
 import { StatusBook } from './status-book.js';
-import { initialModel, type DeviceEvent, type Effect, type Model, type Trigger } from './states.js';
-import { UtteranceSession, type SessionResult } from './utterance-session.js';
+import { initialModel, type DeviceEvent, type Effect, type Model } from './states.js';
+import { Uploads, type UploadRecord } from './uploads.js';
 
 /** Opens and closes the microphone (the audio loop's capture). */
 export interface CaptureControl {
@@ -27,15 +20,7 @@ export interface CaptureControl {
   closeCapture(): Promise<void>;
 }
 
-export interface UploadRecord extends SessionResult {
-  trigger: Trigger;
-  reason: string;
-  outcome: 'sent' | 'aborted' | 'failed';
-  dontSaveRecordings: boolean;
-  /** Clock time (ms) the upload was opened and closed. */
-  openedAt: number;
-  closedAt: number;
-}
+export type { UploadRecord } from './uploads.js';
 
 export type DeviceEvents = {
   state: [{ state: DeviceStateName; previous: DeviceStateName; at: number; cause?: string }];
@@ -68,9 +53,7 @@ export interface DeviceParts {
 export class Device extends TypedEmitter<DeviceEvents> {
   private model: Model;
   private readonly ring: FrameRing;
-  private readonly preRollSamples: number;
-  private session: UtteranceSession | undefined;
-  private sessionMeta: { trigger: Trigger; openedAt: number; wallStart: string } | undefined;
+  private readonly uploads: Uploads;
   private replyTimer: TimerHandle | undefined;
   private replyHadAudio = false;
   readonly status: StatusBook;
@@ -80,7 +63,21 @@ export class Device extends TypedEmitter<DeviceEvents> {
     super();
     const { config } = parts;
     this.log = parts.log;
-    this.preRollSamples = Math.round((config.audio.preRollMs / 1000) * SAMPLE_RATE);
+    this.uploads = new Uploads({
+      config,
+      clock: parts.clock,
+      log: this.log,
+      transport: parts.transport,
+      recorder: parts.recorder,
+      onReport: (record) => this.report(record),
+      onOpenFailed: (code, cause) => this.dispatch({ type: 'uploadFailed', code, cause }),
+      onLedgerFailed: (err, duringCommit) => {
+        this.ledgerFailed(err);
+        if (duringCommit && this.state === 'thinking') {
+          this.dispatch({ type: 'uploadFailed', code: 'E_LEDGER', cause: errorMessage(err) });
+        }
+      },
+    });
     // One frame more than the pre-roll: the wake frame itself is part of the ring.
     this.ring = new FrameRing(framesForMs(config.audio.preRollMs) + 1);
     this.model = initialModel(parts.transport.kind === 'local' ? 'disabled' : 'pending');
@@ -105,11 +102,8 @@ export class Device extends TypedEmitter<DeviceEvents> {
 
   /** One frame of microphone audio, in order. Never waits on the network. */
   async onFrame(frame: Frame): Promise<void> {
-    const session = this.session;
-    if (session) {
-      const ended = session.onFrame(frame);
-      if (ended) this.dispatch({ type: 'speechEnded', reason: ended });
-    }
+    const ended = this.uploads.onFrame(frame);
+    if (ended) this.dispatch({ type: 'speechEnded', reason: ended });
     this.ring.push(frame);
     let detections: Detection[];
     try {
@@ -204,16 +198,16 @@ export class Device extends TypedEmitter<DeviceEvents> {
         wake.reset();
         break;
       case 'openUpload':
-        this.openUpload(effect.trigger);
+        this.uploads.open(effect.trigger, this.ring.frames(), this.status.dontSaveRecordings);
         break;
       case 'endUpload':
-        this.closeUpload('end', effect.reason);
+        this.uploads.close('end', effect.reason, this.status.dontSaveRecordings);
         break;
       case 'abortUpload':
-        this.closeUpload('abort', effect.reason);
+        this.uploads.close('abort', effect.reason, this.status.dontSaveRecordings);
         break;
       case 'failUpload':
-        this.closeUpload('failed', effect.reason);
+        this.uploads.close('failed', effect.reason, this.status.dontSaveRecordings);
         break;
       case 'armReplyTimer':
         clock.clearTimeout(this.replyTimer);
@@ -235,114 +229,6 @@ export class Device extends TypedEmitter<DeviceEvents> {
         void player.earcon(effect.name);
         break;
     }
-  }
-
-  private openUpload(trigger: Trigger): void {
-    const { config, transport, clock } = this.parts;
-    const usePreRoll = trigger.kind === 'wake';
-    const frames = usePreRoll ? this.ring.frames() : [];
-    const available = frames.length * FRAME_SAMPLES;
-    const preRollSamples = usePreRoll ? Math.min(this.preRollSamples, available) : 0;
-    const last = frames[frames.length - 1];
-    const nextSample = last ? (last.index + 1) * FRAME_SAMPLES : 0;
-    const preRollMs = Math.round((preRollSamples / SAMPLE_RATE) * 1000);
-    const id = randomUUID();
-    let handle;
-    try {
-      handle = transport.openUtterance({
-        id,
-        trigger,
-        preRollMs,
-        dontSaveRecordings: this.status.dontSaveRecordings,
-      });
-    } catch (err) {
-      this.log.error({ err: errorMessage(err) }, 'cannot open an utterance');
-      queueMicrotask(() =>
-        this.dispatch({ type: 'uploadFailed', code: 'E_OPEN', cause: errorMessage(err) }),
-      );
-      return;
-    }
-    const session = new UtteranceSession(
-      handle,
-      config.utterance,
-      usePreRoll ? nextSample - preRollSamples : this.nextLiveSample(),
-      preRollMs,
-    );
-    this.session = session;
-    this.sessionMeta = { trigger, openedAt: clock.now(), wallStart: new Date().toISOString() };
-    if (usePreRoll) session.sendPreRoll(frames, preRollSamples);
-    this.log.info({ id, trigger: trigger.kind, preRollMs }, 'utterance opened');
-  }
-
-  private nextLiveSample(): number {
-    const frames = this.ring.frames();
-    const last = frames[frames.length - 1];
-    return last ? (last.index + 1) * FRAME_SAMPLES : 0;
-  }
-
-  /**
-   * Closes the open utterance. A completed one is first written to the ledger and only
-   * then committed to the cloud (`utterance.end`); if the ledger cannot be written the
-   * utterance is aborted instead: no upload without a record (P4).
-   */
-  private closeUpload(how: 'end' | 'abort' | 'failed', reason: string): void {
-    const session = this.session;
-    const meta = this.sessionMeta;
-    if (!session || !meta) return;
-    this.session = undefined;
-    this.sessionMeta = undefined;
-    // Aborted or failed: the cloud is told to discard it (a no-op when the link is gone).
-    if (how !== 'end') session.abort(reason);
-    const result = session.finish();
-    const record: UploadRecord = {
-      ...result,
-      trigger: meta.trigger,
-      reason,
-      outcome: how === 'end' ? 'sent' : how === 'abort' ? 'aborted' : 'failed',
-      dontSaveRecordings: this.status.dontSaveRecordings,
-      openedAt: meta.openedAt,
-      closedAt: this.parts.clock.now(),
-    };
-    const recorder = this.parts.recorder;
-    const recorded = recorder
-      ? recorder.record({
-          id: record.id,
-          trigger: record.trigger,
-          preRollMs: record.preRollMs,
-          outcome: record.outcome,
-          reason,
-          dontSaveRecordings: record.dontSaveRecordings,
-          bytes: record.bytes,
-          durationMs: record.durationMs,
-          sha256: record.sha256,
-          start: meta.wallStart,
-          end: new Date().toISOString(),
-        })
-      : undefined;
-    if (how !== 'end') {
-      this.report(record);
-      recorded?.catch((err: unknown) => this.ledgerFailed(err));
-      return;
-    }
-    if (!recorded) {
-      session.commit(reason);
-      this.report(record);
-      return;
-    }
-    recorded.then(
-      () => {
-        session.commit(reason);
-        this.report(record);
-      },
-      (err: unknown) => {
-        session.abort('ledger unavailable');
-        this.report({ ...record, outcome: 'failed', reason: 'ledger unavailable' });
-        this.ledgerFailed(err);
-        if (this.state === 'thinking') {
-          this.dispatch({ type: 'uploadFailed', code: 'E_LEDGER', cause: errorMessage(err) });
-        }
-      },
-    );
   }
 
   private report(record: UploadRecord): void {
@@ -386,11 +272,13 @@ export class Device extends TypedEmitter<DeviceEvents> {
         .catch((err: unknown) => this.ledgerFailed(err));
     });
     transport.on('captureStop', ({ id }) => {
-      if (this.session?.id === id) this.dispatch({ type: 'speechEnded', reason: 'cloud' });
+      if (this.uploads.currentId === id) this.dispatch({ type: 'speechEnded', reason: 'cloud' });
     });
     transport.on('utteranceFailed', ({ id, code, message }) => {
       this.log.error({ id, code, message }, 'utterance failed');
-      if (this.session?.id === id) this.closeUpload('failed', `${code}: ${message}`);
+      if (this.uploads.currentId === id) {
+        this.uploads.close('failed', `${code}: ${message}`, this.status.dontSaveRecordings);
+      }
       if (this.state === 'listening' || this.state === 'thinking') {
         this.dispatch({ type: 'uploadFailed', code, cause: message });
       }

@@ -38,13 +38,17 @@ export class UtteranceSession {
   private open = true;
   /** The device's own hash of what it sent: the ledger records it before the cloud commits. */
   private readonly hash: Hash = createHash('sha256');
+  /** Only with the explicit debug option (P5): a copy of what was sent. */
+  private readonly kept: Buffer[] | undefined;
 
   constructor(
     private readonly handle: UploadHandle,
     private readonly limits: SessionLimits,
     readonly startSample: number,
     readonly preRollMs: number,
+    keepAudio = false,
   ) {
+    this.kept = keepAudio ? [] : undefined;
     this.endSample = startSample;
     this.vad = new EnergyVad({
       thresholdDb: limits.energyThresholdDb,
@@ -99,6 +103,11 @@ export class UtteranceSession {
     });
   }
 
+  /** The audio sent, when the session was asked to keep it (debug only). */
+  keptAudio(): Buffer | undefined {
+    return this.kept ? Buffer.concat(this.kept) : undefined;
+  }
+
   /** Sends `utterance.end`: the cloud may now act on the audio. */
   commit(reason: string): void {
     this.handle.end(reason);
@@ -115,6 +124,7 @@ export class UtteranceSession {
     // reports the failure through its own event.
     if (this.handle.write(bytes)) {
       this.hash.update(bytes);
+      this.kept?.push(Buffer.from(bytes));
       this.endSample += samples;
     }
   }
