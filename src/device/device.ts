@@ -123,6 +123,11 @@ export class Device extends TypedEmitter<DeviceEvents> {
     if (model.state.name !== before.state.name || model.link !== before.link) this.emit('changed');
   }
 
+  /** Something reportable changed outside the state machine (a part's problem). */
+  emitChanged(): void {
+    this.emit('changed');
+  }
+
   handleButton(button: ButtonEvent): void {
     this.log.info(button, 'button');
     if (button.name === 'mute' && button.kind === 'press') this.dispatch({ type: 'mute' });

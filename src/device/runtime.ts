@@ -222,6 +222,11 @@ export class Runtime {
     if (fallback) device.status.setProblem({ part: 'wake', ...fallback });
     const gpioStatus = this.gpio.status;
     if (gpioStatus?.degraded) device.status.setProblem({ part: 'gpio', ...gpioStatus.degraded });
+    this.gpio.on('status', (st) => {
+      if (st.degraded) device.status.setProblem({ part: 'gpio', ...st.degraded });
+      else device.status.clearProblem('gpio');
+      device.emitChanged();
+    });
     this.gpio.on('button', (b) => device.handleButton(b));
     this.loop.on('capture', (s) => {
       if (s.running) device.dispatch({ type: 'partRecovered', part: 'capture' });
@@ -238,6 +243,8 @@ export class Runtime {
       mqtt.on('command', (cmd) => device.command(cmd));
       device.on('changed', () => mqtt.update(device.status.snapshot()));
       await mqtt.start();
+      // The first snapshot (with any problem found while starting, e.g. simulated GPIO).
+      mqtt.update(device.status.snapshot());
     }
     const linkUp = this.options.waitForLinkMs ? this.linkUp(this.options.waitForLinkMs) : undefined;
     await this.transport.start();

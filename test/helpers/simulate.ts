@@ -26,3 +26,33 @@ export async function runSimulate(
 
 export const ofType = (lines: SimLine[], event: string): SimLine[] =>
   lines.filter((l) => l.event === event);
+
+/**
+ * The listening LED's on-windows, in event order (several changes can share a time on
+ * the virtual clock, so order, not time, decides which "off" closes which "on").
+ */
+export function listeningWindows(
+  lines: Array<{ event: string; t: number; name?: unknown; on?: unknown }>,
+): Array<[number, number]> {
+  const windows: Array<[number, number]> = [];
+  let onAt: number | undefined;
+  for (const l of lines) {
+    if (l.event !== 'led' || l.name !== 'listening') continue;
+    if (l.on && onAt === undefined) onAt = l.t;
+    if (!l.on && onAt !== undefined) {
+      windows.push([onAt, l.t]);
+      onAt = undefined;
+    }
+  }
+  if (onAt !== undefined) windows.push([onAt, Infinity]);
+  return windows;
+}
+
+/** True when an upload opened and closed inside one listening-LED window (P2). */
+export function insideListening(
+  windows: Array<[number, number]>,
+  openT: number,
+  closeT: number,
+): boolean {
+  return windows.some(([on, off]) => on <= openT && closeT <= off);
+}

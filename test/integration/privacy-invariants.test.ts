@@ -7,7 +7,7 @@ import type { UtteranceRecord } from '../../src/cloud/types.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { cloudConfig, runDevice, startTestCloud } from '../helpers/device-cloud.js';
 import { fixture, tempDir } from '../helpers/paths.js';
-import { runSimulate } from '../helpers/simulate.js';
+import { insideListening, listeningWindows, runSimulate } from '../helpers/simulate.js';
 import { makeCerts, type TestCerts } from '../helpers/tls-certs.js';
 
 // Each test tries to make the device break one of the privacy invariants P1–P7 and
@@ -36,7 +36,12 @@ function record(c: CloudServer): {
   aborted: Array<{ id: string; bytes: number }>;
   bytes: Map<string, number>;
 } {
-  const out = { starts: [] as Array<Record<string, unknown>>, done: [] as UtteranceRecord[], aborted: [] as Array<{ id: string; bytes: number }>, bytes: new Map<string, number>() };
+  const out = {
+    starts: [] as Array<Record<string, unknown>>,
+    done: [] as UtteranceRecord[],
+    aborted: [] as Array<{ id: string; bytes: number }>,
+    bytes: new Map<string, number>(),
+  };
   c.events.on('message', (_s, m) => {
     if (m.type === 'utterance.start') out.starts.push(m as unknown as Record<string, unknown>);
   });
@@ -50,9 +55,13 @@ describe('P1: mute closes the microphone', () => {
     cloud = await startTestCloud(certs);
     const seen = record(cloud);
     // "Alexa" fires at 2.72 s; the press lands at 3.5 s while the request is spoken.
-    const run = await runDevice(fixture('alexa-what-time.wav'), cloudConfig(certs, cloud, ledger()), {
-      presses: [{ name: 'mute', seconds: 3.5 }],
-    });
+    const run = await runDevice(
+      fixture('alexa-what-time.wav'),
+      cloudConfig(certs, cloud, ledger()),
+      {
+        presses: [{ name: 'mute', seconds: 3.5 }],
+      },
+    );
     const [upload] = run.of('upload');
     expect(upload).toMatchObject({ outcome: 'aborted', reason: 'muted' });
     // Sent audio ends at the press (frames are 80 ms; debounce is 30 ms).
@@ -68,13 +77,64 @@ describe('P1: mute closes the microphone', () => {
     cloud = await startTestCloud(certs);
     const seen = record(cloud);
     for (const at of [2.6, 2.7, 2.75]) {
-      const run = await runDevice(fixture('alexa-what-time.wav'), cloudConfig(certs, cloud, ledger()), {
-        presses: [{ name: 'mute', seconds: at }],
-      });
+      const run = await runDevice(
+        fixture('alexa-what-time.wav'),
+        cloudConfig(certs, cloud, ledger()),
+        {
+          presses: [{ name: 'mute', seconds: at }],
+        },
+      );
       expect(run.of('upload').filter((u) => u.outcome === 'sent')).toEqual([]);
       expect(run.summary.finalState).toBe('muted');
     }
     expect(seen.done).toEqual([]);
+  });
+});
+
+describe('P2: no light, no upload', () => {
+  it('sends no audio after capture.stop, however late the frames', async () => {
+    cloud = await startTestCloud(certs, { captureStopAfterMs: 600 });
+    const c = cloud;
+    const after: number[] = [];
+    let ended = false;
+    c.events.on('message', (_s, m) => {
+      if (m.type === 'utterance.end') ended = true;
+      if (m.type === 'utterance.start') ended = false;
+    });
+    c.events.on('audio', (_s, chunk) => {
+      if (ended) after.push(chunk.length);
+    });
+    const run = await runDevice(fixture('alexa-twice.wav'), cloudConfig(certs, c, ledger()));
+    expect(run.of('upload').map((u) => u.reason)).toEqual(['cloud', 'cloud']);
+    expect(after).toEqual([]);
+  });
+
+  it('a reconnect while thinking sends nothing', async () => {
+    cloud = await startTestCloud(certs, { replyDelayMs: 2000 });
+    const c = cloud;
+    const sessions = new Map<string, number>();
+    c.events.on('audio', (s, chunk) => sessions.set(s, (sessions.get(s) ?? 0) + chunk.length));
+    let dropped = false;
+    c.events.on('utterance', () => {
+      if (!dropped) {
+        dropped = true;
+        c.dropAll();
+      }
+    });
+    const run = await runDevice(fixture('alexa-what-time.wav'), cloudConfig(certs, c, ledger()));
+    const states = run.of('state').map((s) => s.state);
+    expect(states).toEqual(expect.arrayContaining(['thinking', 'offline']));
+    // Audio went over exactly one connection: the one that was dropped.
+    expect(sessions.size).toBe(1);
+    expect([...sessions.values()][0]).toBe(run.of('upload')[0]!.bytes);
+  });
+
+  it('every upload lies inside a listening-LED window', async () => {
+    cloud = await startTestCloud(certs, { expectSpeech: true });
+    const run = await runDevice(fixture('alexa-twice.wav'), cloudConfig(certs, cloud, ledger()));
+    const windows = listeningWindows(run.events);
+    expect(run.of('upload').length).toBeGreaterThanOrEqual(2);
+    for (const u of run.of('upload')) expect(insideListening(windows, u.openT, u.t)).toBe(true);
   });
 });
 
@@ -92,7 +152,9 @@ describe('P3: bounded pre-roll', () => {
     expect(upload!.audioStartT).toBeCloseTo(wake!.t - 2, 3);
     const samples = await readCaptureWav(fixture('alexa-what-time.wav'));
     const from = Math.round(upload!.audioStartT * 16000);
-    expect(seen.done[0]!.audio.subarray(0, 64000).equals(Buffer.from(samples.buffer, from * 2, 64000))).toBe(true);
+    expect(
+      seen.done[0]!.audio.subarray(0, 64000).equals(Buffer.from(samples.buffer, from * 2, 64000)),
+    ).toBe(true);
   });
 
   it('refuses a pre-roll above 2 s at config time', () => {
@@ -133,7 +195,14 @@ describe('P5: no audio at rest', () => {
     const privateTmp = join(tmp.dir, 'tmp');
     mkdirSync(privateTmp);
     const { code, lines } = await runSimulate(
-      ['--wav', fixture('alexa-twice.wav'), '--set', `device.stateDir=${state}`, '--set', 'audio.playback.sink=null'],
+      [
+        '--wav',
+        fixture('alexa-twice.wav'),
+        '--set',
+        `device.stateDir=${state}`,
+        '--set',
+        'audio.playback.sink=null',
+      ],
       { TMPDIR: privateTmp },
     );
     expect(code).toBe(0);
@@ -153,13 +222,22 @@ describe('P5: no audio at rest', () => {
     const [upload] = run.of('upload');
     await new Promise((r) => setTimeout(r, 200));
     const wav = await readWavFile(join(dir, `${upload!.id}.wav`));
-    expect(Buffer.from(wav.samples.buffer, wav.samples.byteOffset, wav.samples.byteLength).equals(seen.done[0]!.audio)).toBe(true);
+    expect(
+      Buffer.from(wav.samples.buffer, wav.samples.byteOffset, wav.samples.byteLength).equals(
+        seen.done[0]!.audio,
+      ),
+    ).toBe(true);
   });
 });
 
 describe('P6: TLS only', () => {
   it('refuses ws:// without the insecure flag, naming it', async () => {
-    const { code, stderr } = await runSimulate(['--wav', fixture('noise.wav'), '--cloud', 'ws://127.0.0.1:9']);
+    const { code, stderr } = await runSimulate([
+      '--wav',
+      fixture('noise.wav'),
+      '--cloud',
+      'ws://127.0.0.1:9',
+    ]);
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/insecure/);
   });
@@ -168,7 +246,9 @@ describe('P6: TLS only', () => {
 describe('P7: the retention choice travels with every request', () => {
   it('is in every utterance.start of a long run, and the cloud keeps nothing', async () => {
     const store = join(tmp.dir, 'store-a');
-    cloud = await (await import('../../src/cloud/index.js')).startCloudServer({
+    cloud = await (
+      await import('../../src/cloud/index.js')
+    ).startCloudServer({
       cert: certs.serverCert,
       key: certs.serverKey,
       ca: certs.ca,
@@ -176,7 +256,10 @@ describe('P7: the retention choice travels with every request', () => {
       behaviour: { reply: 'none' },
     });
     const seen = record(cloud);
-    const run = await runDevice(fixture('alexa-twice.wav'), cloudConfig(certs, cloud, ledger(), ['utterance.replyTimeoutMs=500']));
+    const run = await runDevice(
+      fixture('alexa-twice.wav'),
+      cloudConfig(certs, cloud, ledger(), ['utterance.replyTimeoutMs=500']),
+    );
     expect(run.of('upload').length).toBe(2);
     expect(seen.starts).toHaveLength(2);
     for (const s of seen.starts) expect(s.dontSaveRecordings).toBe(true);
@@ -185,7 +268,9 @@ describe('P7: the retention choice travels with every request', () => {
 
   it('an owner who allows saving has recordings stored, and says so in every request', async () => {
     const store = join(tmp.dir, 'store-b');
-    cloud = await (await import('../../src/cloud/index.js')).startCloudServer({
+    cloud = await (
+      await import('../../src/cloud/index.js')
+    ).startCloudServer({
       cert: certs.serverCert,
       key: certs.serverKey,
       ca: certs.ca,
@@ -193,7 +278,13 @@ describe('P7: the retention choice travels with every request', () => {
       behaviour: { reply: 'none' },
     });
     const seen = record(cloud);
-    await runDevice(fixture('alexa-what-time.wav'), cloudConfig(certs, cloud, ledger(), ['privacy.dontSaveRecordings=false', 'utterance.replyTimeoutMs=500']));
+    await runDevice(
+      fixture('alexa-what-time.wav'),
+      cloudConfig(certs, cloud, ledger(), [
+        'privacy.dontSaveRecordings=false',
+        'utterance.replyTimeoutMs=500',
+      ]),
+    );
     expect(seen.starts.every((s) => s.dontSaveRecordings === false)).toBe(true);
     expect(seen.done[0]!.storedPath).toBeDefined();
   });

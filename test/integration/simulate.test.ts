@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/privacy/verify.js';
 import { fixture, tempDir } from '../helpers/paths.js';
-import { ofType, runSimulate, type SimLine } from '../helpers/simulate.js';
+import {
+  insideListening,
+  listeningWindows,
+  ofType,
+  runSimulate,
+  type SimLine,
+} from '../helpers/simulate.js';
 
 // `earshot simulate` is a contract other tools rely on: the real pipeline (real
 // openWakeWord models, real state machine, simulated GPIO because this machine has no
@@ -91,13 +97,11 @@ describe('earshot simulate --json', () => {
     ]);
     const uploads = ofType(lines, 'upload');
     expect(uploads).toHaveLength(2);
-    const listeningLed = ofType(lines, 'led').filter((l) => l.name === 'listening');
+    const windows = listeningWindows(lines);
     for (const u of uploads) {
-      const on = listeningLed.filter((l) => l.on && l.t <= (u.openT as number)).pop();
-      const off = listeningLed.find((l) => !l.on && l.t >= (on?.t ?? Infinity));
-      expect(on, `listening LED on before upload ${u.id as string}`).toBeDefined();
-      expect(off).toBeDefined();
-      expect(u.t).toBeLessThanOrEqual(off!.t);
+      expect(insideListening(windows, u.openT as number, u.t), `upload ${u.id as string}`).toBe(
+        true,
+      );
     }
   });
 
