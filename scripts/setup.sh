@@ -12,13 +12,13 @@ cd "$(dirname "$0")/.."
 # flite, espeak-ng: fixtures and the reference cloud's spoken replies; mosquitto: the
 # MQTT tests' broker; openssl: development certificates; mtools, fdisk, e2fsprogs,
 # dosfstools, xz-utils: the Pi image builder and its tests; shellcheck: script lint;
-# qemu-user-static, libc6-arm64-cross: the arm64 run of the pipeline;
+# qemu-user-static, libc6-arm64-cross, libstdc++6-arm64-cross: the arm64 run of the pipeline;
 # systemd: systemd-analyze and systemd-notify; util-linux: unshare for GPIO sysfs tests;
 # python3: a datagram listener in the notify test.
 packages=(
   alsa-utils libasound2-dev sox libsox-fmt-all flite espeak-ng mosquitto openssl
   mtools fdisk e2fsprogs dosfstools xz-utils shellcheck systemd util-linux
-  qemu-user-static libc6-arm64-cross python3
+  qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross python3
 )
 
 missing=()

@@ -4,6 +4,7 @@ import { registerConfig } from './config.js';
 import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerLedger } from './ledger.js';
+import { registerMqtt } from './mqtt.js';
 import { registerRun } from './run.js';
 import { registerSimulate } from './simulate.js';
 
@@ -14,6 +15,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerSimulate,
   registerDoctor,
   registerLedger,
+  registerMqtt,
   registerConfig,
   registerCloud,
 ];

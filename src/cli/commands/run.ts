@@ -47,14 +47,16 @@ export function registerRun(program: Command): void {
     await runtime.start();
     const device = runtime.device;
     notifier.ready(statusLine(device.status.snapshot()));
-    device.on('changed', () => notifier.status(statusLine(device.status.snapshot())));
+    const reportStatus = (): void => notifier.status(statusLine(device.status.snapshot()));
+    device.on('changed', reportStatus);
     const watchdog = startWatchdog(runtime, notifier);
     log.info({ device: config.device.id, state: device.state }, 'earshot is running');
 
     process.on('SIGHUP', () => reload(flags, runtime, log));
     const signal = await untilSignal();
     log.info({ signal }, 'stopping');
-    notifier.stopping();
+    device.off('changed', reportStatus);
+    notifier.stopping('stopping');
     clearInterval(watchdog);
     const deadline = setTimeout(() => {
       log.error({ deadlineMs: STOP_DEADLINE_MS }, 'shutdown took too long; exiting anyway');

@@ -67,7 +67,8 @@ export async function checkCapture(device: string): Promise<CheckResult> {
     const msg = String((err as { stderr?: Buffer }).stderr ?? (err as Error).message)
       .trim()
       .split('\n')
-      .pop();
+      .slice(-2)
+      .join(' / ');
     return result(
       'microphone',
       true,
@@ -107,10 +108,13 @@ export async function checkPlayback(device: string, play: boolean): Promise<Chec
         { timeout: 5000 },
         (err, _out, stderr) =>
           err
-            ? reject(new Error(String(stderr).trim().split('\n').pop() || err.message))
+            ? reject(
+                new Error(String(stderr).trim().split('\n').slice(-2).join(' / ') || err.message),
+              )
             : resolve(),
       );
-      child.stdin?.end(pcm);
+      // aplay exits at once on a bad device: the pipe then breaks (EPIPE), and its exit says why.
+      child.stdin?.on('error', () => undefined).end(pcm);
     });
     return result(
       'speaker',
