@@ -174,7 +174,7 @@ export function envNameToKey(rest: string): string | undefined {
 /** Values from the environment and `--set` are YAML scalars: `true`, `500`, `[a, b]`. */
 function parseScalar(text: string): unknown {
   try {
-    const value: unknown = parseYaml(text);
+    const value: unknown = parseYaml(text, { logLevel: 'silent' });
     // No key takes null: `sink=null` means the sink named "null", not "unset".
     return value === null ? text : value;
   } catch {

@@ -13,6 +13,7 @@ import type { ButtonEvent, StateLights, UploadRecorder, UtteranceTransport } fro
 import { StatusBook } from './status-book.js';
 import { initialModel, type DeviceEvent, type Effect, type Model } from './states.js';
 import { Uploads, type UploadRecord } from './uploads.js';
+import type { SpeechEndDetector } from './utterance-session.js';
 
 /** Opens and closes the microphone (the audio loop's capture). */
 export interface CaptureControl {
@@ -33,6 +34,8 @@ export type DeviceEvents = {
 
 export interface DeviceParts {
   config: Config;
+  /** End of speech during an utterance (energy or Silero VAD). */
+  vad: SpeechEndDetector;
   /** The ledger; without one (tests of other parts) uploads are committed at once. */
   recorder?: UploadRecorder;
   clock: Clock;
@@ -69,6 +72,7 @@ export class Device extends TypedEmitter<DeviceEvents> {
       log: this.log,
       transport: parts.transport,
       recorder: parts.recorder,
+      vad: parts.vad,
       onReport: (record) => this.report(record),
       onOpenFailed: (code, cause) => this.dispatch({ type: 'uploadFailed', code, cause }),
       onLedgerFailed: (err, duringCommit) => {
@@ -102,7 +106,7 @@ export class Device extends TypedEmitter<DeviceEvents> {
 
   /** One frame of microphone audio, in order. Never waits on the network. */
   async onFrame(frame: Frame): Promise<void> {
-    const ended = this.uploads.onFrame(frame);
+    const ended = await this.uploads.onFrame(frame);
     if (ended) this.dispatch({ type: 'speechEnded', reason: ended });
     this.ring.push(frame);
     let detections: Detection[];

@@ -1,4 +1,6 @@
 import { AudioLoop } from '../audio/audio-loop.js';
+import { EnergyVad } from '../audio/energy-vad.js';
+import { SileroVad } from '../audio/silero-vad.js';
 import { Player } from '../audio/player.js';
 import { createSink } from '../audio/sinks/create-sink.js';
 import type { AudioSink } from '../audio/sinks/sink.js';
@@ -125,6 +127,7 @@ export class Runtime {
   readonly mqtt: MqttBridge | undefined;
   private ledgerProbe: NodeJS.Timeout | undefined;
   private wakeDetector: WakeDetector | undefined;
+  private vad: EnergyVad | SileroVad | undefined;
   private deviceValue: Device | undefined;
   readonly log: Logger;
   private phase: 'new' | 'running' | 'stopped' = 'new';
@@ -202,7 +205,17 @@ export class Runtime {
     }
     const { detector, fallback } = await createWakeDetector(config.wake, partLogger(log, 'wake'));
     this.wakeDetector = detector;
+    const u = config.utterance;
+    const vad =
+      u.vad === 'silero'
+        ? await SileroVad.open({ trailingSilenceMs: u.trailingSilenceMs })
+        : new EnergyVad({
+            thresholdDb: u.energyThresholdDb,
+            trailingSilenceMs: u.trailingSilenceMs,
+          });
+    this.vad = vad;
     const device = new Device({
+      vad,
       config,
       clock,
       log: this.log,
@@ -335,6 +348,7 @@ export class Runtime {
       ['link', () => this.transport.stop()],
       ['mqtt', () => this.mqtt?.stop()],
       ['wake', () => this.wakeDetector?.stop()],
+      ['vad', () => (this.vad instanceof SileroVad ? this.vad.close() : undefined)],
       ['gpio', () => this.gpio.stop()],
       ['ledger', () => this.ledger.close()],
     ];

@@ -9,7 +9,11 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { UploadRecorder, UtteranceTransport } from './ports.js';
 import type { EndReason, Trigger } from './states.js';
-import { UtteranceSession, type SessionResult } from './utterance-session.js';
+import {
+  UtteranceSession,
+  type SessionResult,
+  type SpeechEndDetector,
+} from './utterance-session.js';
 
 export interface UploadRecord extends SessionResult {
   trigger: Trigger;
@@ -27,6 +31,8 @@ export interface UploadsOptions {
   log: Logger;
   transport: UtteranceTransport;
   recorder?: UploadRecorder | undefined;
+  /** End of speech; one detector, reset for each utterance. */
+  vad: SpeechEndDetector;
   /** An upload closed (sent, aborted or failed), after the ledger has its record. */
   onReport: (record: UploadRecord) => void;
   /** The transport refused to open, or the ledger could not record: uploads must stop. */
@@ -54,9 +60,13 @@ export class Uploads {
     return this.session?.id;
   }
 
-  /** Feeds a live frame; returns why speech ended on it, if it did. */
-  onFrame(frame: Frame): EndReason | undefined {
-    return this.session?.onFrame(frame);
+  /** Feeds a live frame; resolves to why speech ended on it, if it did. */
+  async onFrame(frame: Frame): Promise<EndReason | undefined> {
+    const session = this.session;
+    if (!session) return undefined;
+    const ended = await session.onFrame(frame);
+    // The session may have been closed meanwhile (mute, link down): not ours to end.
+    return this.session === session ? ended : undefined;
   }
 
   /** `recent`: the pre-roll ring, oldest first, ending with the frame the wake fired on. */
@@ -80,6 +90,7 @@ export class Uploads {
     const session = new UtteranceSession(
       handle,
       config.utterance,
+      this.options.vad,
       nextSample - preRollSamples,
       preRollMs,
       config.audio.debugSaveAudioDir !== undefined,

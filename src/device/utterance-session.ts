@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { EnergyVad } from '../audio/energy-vad.js';
+import type { VadDecision } from '../audio/energy-vad.js';
 import {
   FRAME_MS,
   FRAME_SAMPLES,
@@ -13,8 +13,16 @@ import type { EndReason } from './states.js';
 export interface SessionLimits {
   maxMs: number;
   noSpeechTimeoutMs: number;
-  trailingSilenceMs: number;
-  energyThresholdDb: number;
+}
+
+/**
+ * Device-side end of speech (energy or Silero VAD): reset for each utterance, fed each
+ * live frame in order.
+ */
+export interface SpeechEndDetector {
+  reset(): void;
+  process(frame: Frame): VadDecision | Promise<VadDecision>;
+  readonly heardSpeech: boolean;
 }
 
 export interface SessionResult extends UploadSummary {
@@ -32,7 +40,6 @@ export interface SessionResult extends UploadSummary {
  * decides, and closes the upload through the Device.
  */
 export class UtteranceSession {
-  private readonly vad: EnergyVad;
   private liveMs = 0;
   private endSample: number;
   private open = true;
@@ -44,16 +51,14 @@ export class UtteranceSession {
   constructor(
     private readonly handle: UploadHandle,
     private readonly limits: SessionLimits,
+    private readonly vad: SpeechEndDetector,
     readonly startSample: number,
     readonly preRollMs: number,
     keepAudio = false,
   ) {
     this.kept = keepAudio ? [] : undefined;
     this.endSample = startSample;
-    this.vad = new EnergyVad({
-      thresholdDb: limits.energyThresholdDb,
-      trailingSilenceMs: limits.trailingSilenceMs,
-    });
+    vad.reset();
   }
 
   get id(): string {
@@ -77,12 +82,16 @@ export class UtteranceSession {
     }
   }
 
-  /** Sends a live frame; returns why speech ended on this frame, if it did. */
-  onFrame(frame: Frame): EndReason | undefined {
+  /**
+   * Sends a live frame (at once, synchronously), then asks the VAD; returns why speech
+   * ended on this frame, if it did.
+   */
+  async onFrame(frame: Frame): Promise<EndReason | undefined> {
     if (!this.open) return undefined;
     this.send(frameBytes(frame), FRAME_SAMPLES);
     this.liveMs += FRAME_MS;
-    const decision = this.vad.process(frame);
+    const decision = await this.vad.process(frame);
+    if (!this.open) return undefined;
     if (decision === 'ended') return 'vad';
     if (this.liveMs + this.preRollMs >= this.limits.maxMs) return 'maxLength';
     if (!this.vad.heardSpeech && this.liveMs >= this.limits.noSpeechTimeoutMs) return 'noSpeech';
