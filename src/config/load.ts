@@ -60,6 +60,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
       continue;
     }
     const key = item.slice(0, eq).trim();
+    if (!key) {
+      problems.push({
+        key: JSON.stringify(item),
+        message: 'expected key.path=value (the key is empty)',
+        source: '--set',
+      });
+      continue;
+    }
     setPath(tree, key, parseScalar(item.slice(eq + 1)), problems, '--set');
     sources.set(key, `--set ${key}`);
   }
@@ -82,7 +90,10 @@ export function validateConfig(tree: unknown, sources?: Map<string, string>): Co
 function describeIssue(issue: z.core.$ZodIssue, sources?: Map<string, string>): ConfigProblem {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
+    // An empty key would name nothing: show it quoted.
+    const keys = issue.keys
+      .map((k) => (k === '' ? '""' : k))
+      .map((k) => (path ? `${path}.${k}` : k));
     return {
       key: keys.join(', '),
       message: `unknown key${keys.length > 1 ? 's' : ''}; allowed here: ${allowedKeys(issue.path)}`,

@@ -58,7 +58,7 @@ export class CloudTransport extends TypedEmitter<TransportEvents> implements Utt
     link.on('replyStart', (r) =>
       this.emit('replyStart', { id: r.id, format: pcmFormat(r.format) }),
     );
-    link.on('replyAudio', (chunk) => this.emit('replyAudio', chunk));
+    link.on('replyAudio', (chunk, id) => this.emit('replyAudio', chunk, id));
     link.on('replyEnd', (r) => this.emit('replyEnd', r));
     link.on('utteranceFailed', (f) => this.emit('utteranceFailed', f));
   }

@@ -59,6 +59,8 @@ export class Device extends TypedEmitter<DeviceEvents> {
   private readonly uploads: Uploads;
   private replyTimer: TimerHandle | undefined;
   private replyHadAudio = false;
+  /** The utterance whose reply is awaited; replies for any other id are stale. */
+  private replyFor: string | undefined;
   readonly status: StatusBook;
   private readonly log: Logger;
 
@@ -207,6 +209,7 @@ export class Device extends TypedEmitter<DeviceEvents> {
         wake.reset();
         break;
       case 'openUpload':
+        this.replyFor = undefined; // a new question: any earlier reply is stale
         this.uploads.open(effect.trigger, this.ring.frames(), this.status.dontSaveRecordings);
         break;
       case 'endUpload':
@@ -242,6 +245,8 @@ export class Device extends TypedEmitter<DeviceEvents> {
 
   private report(record: UploadRecord): void {
     this.status.upload(record.outcome);
+    // Committed: this is the utterance whose reply the device now waits for.
+    if (record.outcome === 'sent') this.replyFor = record.id;
     this.log.info(
       {
         id: record.id,
@@ -292,8 +297,13 @@ export class Device extends TypedEmitter<DeviceEvents> {
         this.dispatch({ type: 'uploadFailed', code, cause: message });
       }
     });
-    transport.on('replyStart', ({ format }) => {
-      if (this.state !== 'thinking') return; // a late reply after a stop or barge-in
+    transport.on('replyStart', ({ id, format }) => {
+      // Only the reply to the utterance the device is waiting for: not a late one after a
+      // stop, a barge-in or a reply deadline, which would answer the wrong question.
+      if (this.state !== 'thinking' || id !== this.replyFor) {
+        this.log.warn({ id, waitingFor: this.replyFor, state: this.state }, 'stale reply ignored');
+        return;
+      }
       try {
         player.beginReply(format);
       } catch (err) {
@@ -304,10 +314,14 @@ export class Device extends TypedEmitter<DeviceEvents> {
       this.replyHadAudio = true;
       this.dispatch({ type: 'replyStarted' });
     });
-    transport.on('replyAudio', (chunk) => {
-      if (this.state === 'speaking') player.writeReply(chunk);
+    transport.on('replyAudio', (chunk, id) => {
+      if (this.state === 'speaking' && (id === undefined || id === this.replyFor)) {
+        player.writeReply(chunk);
+      }
     });
-    transport.on('replyEnd', ({ expectSpeech }) => {
+    transport.on('replyEnd', ({ id, expectSpeech }) => {
+      if (id !== this.replyFor) return;
+      this.replyFor = undefined;
       if (this.state === 'speaking') player.endReply();
       this.dispatch({ type: 'replyEnded', expectSpeech, hadAudio: this.replyHadAudio });
     });

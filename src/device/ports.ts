@@ -39,7 +39,8 @@ export type TransportEvents = {
   ack: [AckInfo];
   captureStop: [{ id: string }];
   replyStart: [{ id: string; format: PcmFormat }];
-  replyAudio: [Buffer];
+  /** Reply audio, with the utterance id when the transport knows it. */
+  replyAudio: [Buffer, string?];
   replyEnd: [{ id: string; expectSpeech: boolean }];
   utteranceFailed: [{ id: string; code: string; message: string }];
 };

@@ -1,31 +1,89 @@
 import type { Config } from '../config/schema.js';
+import { EarshotError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { WakeDetector } from './detector.js';
 import { OpenWakeWordDetector } from './openwakeword/detector.js';
+import { mapPorcupineError } from './porcupine-errors.js';
+import { PorcupineDetector, type PorcupineBinding } from './porcupine.js';
 
 export interface WakeFactoryResult {
   detector: WakeDetector;
-  /** Set when the configured engine could not start and openWakeWord runs instead. */
+  /**
+   * Set when the configured engine could not start and openWakeWord runs instead: the
+   * device shows it (LED, MQTT, `earshot doctor`) so that nobody mistakes the fallback
+   * for the engine they chose.
+   */
   fallback?: { code: string; message: string };
 }
 
-/** Builds and starts the configured wake-word engine. */
+export interface WakeFactoryOptions {
+  /** Where PICOVOICE_ACCESS_KEY is read from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Porcupine's binding, for tests; loaded lazily otherwise. */
+  porcupineBinding?: PorcupineBinding;
+}
+
+/**
+ * Builds and starts the configured wake-word engine. Porcupine failing to start (no key,
+ * no network for its activation check, quota) either falls back to openWakeWord with a
+ * warning (`wake.porcupine.onError: fallback`, the default) or refuses with the mapped
+ * EarshotError (`refuse`).
+ */
 export async function createWakeDetector(
   config: Config['wake'],
   log: Logger,
+  opts: WakeFactoryOptions = {},
 ): Promise<WakeFactoryResult> {
-  const detector = new OpenWakeWordDetector({
+  if (config.engine === 'porcupine') {
+    const p = config.porcupine;
+    const porcupine = new PorcupineDetector({
+      accessKey: p.accessKey,
+      keywords: p.keywords,
+      sensitivity: p.sensitivity,
+      refractoryMs: config.refractoryMs,
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.porcupineBinding ? { binding: opts.porcupineBinding } : {}),
+    });
+    try {
+      await porcupine.start();
+      log.info(
+        { engine: porcupine.engine, keywords: porcupine.keywords },
+        'wake word engine ready',
+      );
+      return { detector: porcupine };
+    } catch (err) {
+      const mapped = err instanceof EarshotError ? err : mapPorcupineError(err, p.accessKey);
+      if (p.onError === 'refuse') throw mapped;
+      log.warn(
+        { code: mapped.code, hint: mapped.hint, err: mapped.message },
+        'Porcupine cannot start; falling back to openWakeWord',
+      );
+      const detector = await startOpenWakeWord(config, log);
+      return { detector, fallback: { code: mapped.code, message: mapped.message } };
+    }
+  }
+  return { detector: await startOpenWakeWord(config, log) };
+}
+
+/** The openWakeWord engine as configured (not started). */
+export function openWakeWord(config: Config['wake']): OpenWakeWordDetector {
+  return new OpenWakeWordDetector({
     keywords: config.keywords.map((k) => ({
       name: k.name,
-      model: k.model ?? `${k.name}_v0.1`,
+      // Without a model the name is the bundled model (`alexa` → newest `alexa_v*`).
+      model: k.model ?? k.name,
       threshold: k.threshold,
       patience: k.patience,
-      confirm: false,
     })),
     refractoryMs: config.refractoryMs,
     warmupMs: config.warmupMs,
+    vadThreshold: config.vadThreshold,
   });
+}
+
+async function startOpenWakeWord(config: Config['wake'], log: Logger): Promise<WakeDetector> {
+  const detector = openWakeWord(config);
   await detector.start();
   log.info({ engine: detector.engine, keywords: detector.keywords }, 'wake word engine ready');
-  return { detector };
+  return detector;
 }

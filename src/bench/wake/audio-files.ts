@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { SAMPLE_RATE } from '../../shared/audio-format.js';
 import { EarshotError } from '../../shared/errors.js';
@@ -18,11 +18,23 @@ export async function findAudioFiles(dir: string): Promise<string[]> {
       hint: 'give an existing folder of .wav or .flac files',
     });
   }
-  const files = entries
-    .filter((e) => e.isFile() && AUDIO_EXTENSIONS.includes(extname(e.name).toLowerCase()))
-    .map((e) => join(e.parentPath, e.name));
+  const files: string[] = [];
+  for (const e of entries) {
+    if (!AUDIO_EXTENSIONS.includes(extname(e.name).toLowerCase())) continue;
+    const path = join(e.parentPath, e.name);
+    // A symbolic link counts when it leads to a file: corpora are often linked in.
+    if (e.isFile() || (e.isSymbolicLink() && (await isFile(path)))) files.push(path);
+  }
   files.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   return files;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBench } from './bench.js';
 import { registerCloud } from './cloud.js';
 import { registerConfig } from './config.js';
 import { registerDemo } from './demo.js';
@@ -18,4 +19,5 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerMqtt,
   registerConfig,
   registerCloud,
+  registerBench,
 ];

@@ -5,6 +5,7 @@ import {
   PROTOCOL_VERSION,
   cloudMessage,
   deviceMessage,
+  utteranceId,
   type CloudMessage,
   type DeviceMessage,
   type ErrorMessage,
@@ -78,7 +79,7 @@ function parseWith<T>(
   }
   const obj = raw as Record<string, unknown>;
   const id =
-    typeof obj.id === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(obj.id) ? obj.id : undefined;
+    typeof obj.id === 'string' && utteranceId.safeParse(obj.id).success ? obj.id : undefined;
   const meta = id !== undefined ? { id } : {};
   if (typeof obj.type !== 'string') {
     return { ok: false, code: 'E_BAD_MESSAGE', reason: 'missing string field "type"', ...meta };
@@ -92,7 +93,8 @@ function parseWith<T>(
       return {
         ok: false,
         code: 'E_PROTOCOL_VERSION',
-        reason: `protocol ${JSON.stringify(obj.protocol)} not supported (this side speaks ${PROTOCOL_VERSION})`,
+        // The peer's value is cut: a refusal must not echo a whole frame into logs.
+        reason: `protocol ${JSON.stringify(obj.protocol)?.slice(0, 64) ?? 'undefined'} not supported (this side speaks ${PROTOCOL_VERSION})`,
         type,
       };
     }

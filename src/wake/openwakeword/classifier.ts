@@ -1,14 +1,14 @@
 import { EarshotError } from '../../shared/errors.js';
 import { EMBEDDING_DIM, type FeatureStream } from './features.js';
-import { inputDim, openSession, outputData, Tensor, type Session } from './session.js';
+import { BoundModel, inputDim, openSession, outputShape, Tensor, type Session } from './session.js';
 
 /**
  * One keyword model: it reads the newest N speech embeddings (N = 16, 1.28 s, for every
  * bundled model) and returns the probability that the keyword just ended.
  */
 export class KeywordClassifier {
-  private primary: Record<string, Tensor> | undefined;
-  private shifted: Record<string, Tensor> | undefined;
+  private bound: BoundModel | undefined;
+  private out: Float32Array | undefined;
 
   private constructor(
     private readonly session: Session,
@@ -32,35 +32,30 @@ export class KeywordClassifier {
   }
 
   /**
-   * Binds the classifier to the shared feature history once: its inputs are views on
-   * the newest `windowLength` embeddings of each phase, so scoring copies nothing.
+   * Binds the classifier to the shared feature history once: its input is a view on the
+   * newest `windowLength` embeddings, so scoring copies nothing.
    */
   bind(features: FeatureStream): void {
-    const name = this.session.inputNames[0]!;
-    const shape = [1, this.windowLength, EMBEDDING_DIM];
-    this.primary = { [name]: new Tensor('float32', features.window(this.windowLength), shape) };
-    this.shifted = {
-      [name]: new Tensor('float32', features.shiftedWindow(this.windowLength), shape),
-    };
+    const view = features.window(this.windowLength);
+    const input = new Tensor('float32', view, [1, this.windowLength, EMBEDDING_DIM]);
+    this.bound = new BoundModel(
+      this.session,
+      { [this.session.inputNames[0]!]: input },
+      { [this.session.outputNames[0]!]: outputShape(this.session) },
+    );
+    this.out = this.bound.output(this.session.outputNames[0]!);
   }
 
-  /** The keyword probability for the current primary window. */
-  score(): Promise<number> {
-    return this.run(this.primary);
-  }
-
-  /** The same for the shifted phase (after `FeatureStream.updateShifted()`). */
-  scoreShifted(): Promise<number> {
-    return this.run(this.shifted);
+  /** The keyword probability for the current window. */
+  async score(): Promise<number> {
+    if (!this.bound || !this.out) {
+      throw new EarshotError('E_WAKE_STATE', 'classifier used before bind()');
+    }
+    await this.bound.run();
+    return this.out[0] ?? 0;
   }
 
   async close(): Promise<void> {
     await this.session.release();
-  }
-
-  private async run(feeds: Record<string, Tensor> | undefined): Promise<number> {
-    if (!feeds) throw new EarshotError('E_WAKE_STATE', 'classifier used before bind()');
-    const out = outputData(await this.session.run(feeds), this.session);
-    return out[0] ?? 0;
   }
 }

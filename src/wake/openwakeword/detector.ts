@@ -5,6 +5,7 @@ import { KeywordClassifier } from './classifier.js';
 import { FeatureStream } from './features.js';
 import { KeywordGate } from './gate.js';
 import { defaultKeywordName, resolveKeywordModel } from './models.js';
+import { SpeechCheck } from './vad.js';
 
 export interface OpenWakeWordKeyword {
   /** Name reported on detection; defaults to the model's file name without version. */
@@ -13,34 +14,34 @@ export interface OpenWakeWordKeyword {
   model: string;
   threshold: number;
   patience: number;
-  /** Confirm candidates on the half-hop shifted phase (see gate.ts). */
-  confirm: boolean;
 }
 
-/** Per-frame scores for observers: one slot per keyword, in keyword order. */
+/** Per-frame scores for observers. */
 export interface FrameScores {
-  /** The primary score of every keyword. */
-  primary: Float32Array;
-  /** The shifted-phase score, NaN where it was not computed on this frame. */
-  shifted: Float32Array;
+  /** The score of every keyword, in keyword order. */
+  keyword: Float32Array;
+  /** The voice-activity probability, NaN where it was not computed on this frame. */
+  vad: number;
 }
 
 export interface OpenWakeWordOptions {
   keywords: readonly OpenWakeWordKeyword[];
   refractoryMs: number;
   warmupMs: number;
+  /** Veto detections without speech 0.3–0.6 s before them (Silero VAD); 0 turns it off. */
+  vadThreshold: number;
   /** Folder that relative model paths are resolved against (default: working directory). */
   baseDir?: string;
   /**
    * Called after every frame with the raw scores, before any gate. For the benchmark's
-   * threshold sweep; the arrays are reused between calls.
+   * threshold sweep; the object is reused between calls.
    */
   onScores?: (frameIndex: number, scores: FrameScores) => void;
   /**
-   * Score the shifted phase on every frame, not only when a gate asks for it. Costs one
-   * more embedding per frame; only for recording complete score traces.
+   * Also compute the voice-activity probability on every frame where some keyword
+   * scores at least this much, not only where one fires: complete traces for the sweep.
    */
-  scoreShiftedAlways?: boolean;
+  probeVadFrom?: number;
 }
 
 interface Slot {
@@ -51,13 +52,14 @@ interface Slot {
 
 /**
  * The openWakeWord engine: one shared feature front end (mel + embedding) and one small
- * classifier per keyword, each behind its own gate (threshold, patience, confirmation,
- * refractory period, warm-up). Runs fully offline.
+ * classifier per keyword, each behind its own gate (threshold, patience, refractory
+ * period, warm-up), then an optional voice-activity veto. Runs fully offline.
  */
 export class OpenWakeWordDetector implements WakeDetector {
   readonly engine = 'openwakeword';
   readonly keywords: readonly string[];
   private features: FeatureStream | undefined;
+  private vad: SpeechCheck | undefined;
   private slots: Slot[] = [];
   private readonly scores: FrameScores;
   private lastIndex: number | undefined;
@@ -69,8 +71,7 @@ export class OpenWakeWordDetector implements WakeDetector {
     this.keywords = options.keywords.map((k) => k.name ?? defaultKeywordName(k.model));
     const dup = this.keywords.find((k, i) => this.keywords.indexOf(k) !== i);
     if (dup) throw new EarshotError('E_WAKE_CONFIG', `keyword name "${dup}" is used twice`);
-    const n = options.keywords.length;
-    this.scores = { primary: new Float32Array(n), shifted: new Float32Array(n) };
+    this.scores = { keyword: new Float32Array(options.keywords.length), vad: NaN };
   }
 
   async start(): Promise<void> {
@@ -85,8 +86,11 @@ export class OpenWakeWordDetector implements WakeDetector {
       }
       const longest = Math.max(...classifiers.map((c) => c.windowLength));
       this.features = await FeatureStream.open(longest);
+      if (o.vadThreshold > 0 || o.probeVadFrom !== undefined) this.vad = await SpeechCheck.open();
     } catch (err) {
       await Promise.all(classifiers.map((c) => c.close()));
+      await this.features?.close();
+      this.features = undefined;
       throw err;
     }
     const frames = (ms: number) => Math.ceil(ms / FRAME_MS);
@@ -96,7 +100,6 @@ export class OpenWakeWordDetector implements WakeDetector {
       const gate = new KeywordGate({
         threshold: k.threshold,
         patience: k.patience,
-        confirm: k.confirm,
         refractoryFrames: frames(o.refractoryMs),
         warmupFrames: frames(o.warmupMs),
       });
@@ -114,28 +117,21 @@ export class OpenWakeWordDetector implements WakeDetector {
     this.lastIndex = frame.index;
 
     await features.push(frame.samples);
-    const always = this.options.scoreShiftedAlways === true;
-    if (always) await features.updateShifted();
-    let shiftedReady = always;
+    this.vad?.remember(frame.samples);
+    this.scores.vad = NaN;
     const detections: Detection[] = [];
+    let probe = false;
     for (const [i, slot] of this.slots.entries()) {
       const score = await slot.classifier.score();
-      this.scores.primary[i] = score;
-      this.scores.shifted[i] = always ? await slot.classifier.scoreShifted() : NaN;
-      const verdict = slot.gate.update(frame.index, score);
-      if (verdict === 'fire') {
+      this.scores.keyword[i] = score;
+      if (score >= (this.options.probeVadFrom ?? Infinity)) probe = true;
+      if (slot.gate.update(frame.index, score) && (await this.speechBefore())) {
+        slot.gate.commit(frame.index);
         detections.push({ keyword: slot.name, score, frameIndex: frame.index });
-      } else if (verdict === 'confirm') {
-        if (!shiftedReady) {
-          await features.updateShifted();
-          shiftedReady = true;
-        }
-        const shifted = always ? this.scores.shifted[i]! : await slot.classifier.scoreShifted();
-        this.scores.shifted[i] = shifted;
-        if (slot.gate.confirm(frame.index, shifted)) {
-          detections.push({ keyword: slot.name, score, frameIndex: frame.index });
-        }
       }
+    }
+    if (probe && Number.isNaN(this.scores.vad) && this.vad) {
+      this.scores.vad = await this.vad.recentSpeech();
     }
     this.options.onScores?.(frame.index, this.scores);
     return detections;
@@ -143,6 +139,7 @@ export class OpenWakeWordDetector implements WakeDetector {
 
   reset(): void {
     this.features?.reset();
+    this.vad?.clear();
     for (const slot of this.slots) slot.gate.reset();
     this.lastIndex = undefined;
   }
@@ -153,5 +150,16 @@ export class OpenWakeWordDetector implements WakeDetector {
     await Promise.all(this.slots.map((s) => s.classifier.close()));
     this.slots = [];
     await features?.close();
+    await this.vad?.close();
+    this.vad = undefined;
+  }
+
+  /** The voice-activity veto: true when it is off or when there was speech. */
+  private async speechBefore(): Promise<boolean> {
+    const threshold = this.options.vadThreshold;
+    if (threshold <= 0 || !this.vad) return true;
+    // Several keywords may fire on one frame: the check runs once per frame.
+    if (Number.isNaN(this.scores.vad)) this.scores.vad = await this.vad.recentSpeech();
+    return this.scores.vad >= threshold;
   }
 }

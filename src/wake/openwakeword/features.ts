@@ -1,7 +1,7 @@
 import { FRAME_SAMPLES } from '../../shared/audio-format.js';
 import { EarshotError } from '../../shared/errors.js';
 import { featureModelPath } from './models.js';
-import { openSession, outputData, Tensor, type Session } from './session.js';
+import { BoundModel, openSession, Tensor, type Session } from './session.js';
 
 /**
  * The openWakeWord front end, streaming: audio → mel spectrogram → speech embeddings,
@@ -16,12 +16,8 @@ import { openSession, outputData, Tensor, type Session } from './session.js';
  * - the embedding model sees the newest 76 mel frames and yields one 96-d embedding
  *   per chunk, kept in a short history from which classifiers read their window.
  *
- * On top of the reference it can compute, on demand, the embeddings of the same audio
- * half a hop (4 mel frames, 40 ms) earlier: the "shifted" phase that the confirmation
- * check scores (see gate.ts). Mel frames are kept long enough for that, so the shifted
- * phase costs nothing until it is asked for.
- *
- * All buffers are allocated once; `push` only shifts and fills them.
+ * All buffers are allocated once; `push` only shifts and fills them, and the model
+ * inputs are tensors over those buffers, so nothing is copied into onnxruntime.
  */
 export const MEL_CONTEXT_SAMPLES = 480;
 export const MEL_INPUT_SAMPLES = FRAME_SAMPLES + MEL_CONTEXT_SAMPLES;
@@ -29,45 +25,40 @@ export const MEL_BINS = 32;
 export const MEL_FRAMES_PER_CHUNK = 8;
 export const EMBEDDING_WINDOW = 76;
 export const EMBEDDING_DIM = 96;
-/** The shifted phase ends this many mel frames before the primary one. */
-export const HALF_HOP_MEL_FRAMES = MEL_FRAMES_PER_CHUNK / 2;
-
-const WINDOW_VALUES = EMBEDDING_WINDOW * MEL_BINS;
 
 export class FeatureStream {
   private readonly melInput = new Float32Array(MEL_INPUT_SAMPLES);
-  /** Mel frames, oldest first: enough for `historyLength` shifted windows. */
-  private readonly mel: Float32Array;
-  private readonly primary: Float32Array;
-  private readonly shifted: Float32Array;
-  private readonly shiftedInput = new Float32Array(WINDOW_VALUES);
-  private readonly melTensor: Tensor;
-  private readonly embeddingTensor: Tensor;
-  private readonly shiftedTensor: Tensor;
-  /** Chunks pushed since the last reset. */
-  private chunks = 0;
-  /** `chunks` value at which the shifted history was last brought up to date. */
-  private shiftedAt = -Infinity;
+  private readonly melWindow = new Float32Array(EMBEDDING_WINDOW * MEL_BINS);
+  private readonly history: Float32Array;
+  private readonly mel: BoundModel;
+  private readonly embedding: BoundModel;
+  /** Where the two models write their outputs. */
+  private readonly melOut: Float32Array;
+  private readonly embeddingOut: Float32Array;
   /** Snapshots of the buffers after steady near-silence, restored by `reset`. */
-  private rest: { mel: Float32Array; primary: Float32Array } | undefined;
+  private rest: { mel: Float32Array; history: Float32Array } | undefined;
 
   private constructor(
-    private readonly melSession: Session,
-    private readonly embeddingSession: Session,
+    melSession: Session,
+    embeddingSession: Session,
     /** How many embeddings the longest classifier reads. */
     readonly historyLength: number,
   ) {
-    const melFrames =
-      EMBEDDING_WINDOW + (historyLength - 1) * MEL_FRAMES_PER_CHUNK + HALF_HOP_MEL_FRAMES;
-    this.mel = new Float32Array(melFrames * MEL_BINS);
-    this.primary = new Float32Array(historyLength * EMBEDDING_DIM);
-    this.shifted = new Float32Array(historyLength * EMBEDDING_DIM);
-    this.melTensor = new Tensor('float32', this.melInput, [1, MEL_INPUT_SAMPLES]);
-    // The primary window is simply the newest 76 mel frames: a view, never copied.
-    const newest = this.mel.subarray(this.mel.length - WINDOW_VALUES);
-    const shape = [1, EMBEDDING_WINDOW, MEL_BINS, 1];
-    this.embeddingTensor = new Tensor('float32', newest, shape);
-    this.shiftedTensor = new Tensor('float32', this.shiftedInput, shape);
+    this.history = new Float32Array(historyLength * EMBEDDING_DIM);
+    const melInput = new Tensor('float32', this.melInput, [1, MEL_INPUT_SAMPLES]);
+    this.mel = new BoundModel(
+      melSession,
+      { [melSession.inputNames[0]!]: melInput },
+      { [melSession.outputNames[0]!]: [1, 1, MEL_FRAMES_PER_CHUNK, MEL_BINS] },
+    );
+    const window = new Tensor('float32', this.melWindow, [1, EMBEDDING_WINDOW, MEL_BINS, 1]);
+    this.embedding = new BoundModel(
+      embeddingSession,
+      { [embeddingSession.inputNames[0]!]: window },
+      { [embeddingSession.outputNames[0]!]: [1, 1, 1, EMBEDDING_DIM] },
+    );
+    this.melOut = this.mel.output(melSession.outputNames[0]!);
+    this.embeddingOut = this.embedding.output(embeddingSession.outputNames[0]!);
   }
 
   static async open(historyLength: number): Promise<FeatureStream> {
@@ -87,17 +78,12 @@ export class FeatureStream {
     return stream;
   }
 
-  /** The newest `count` primary embeddings, oldest first, as a view. */
+  /** The newest `count` embeddings, oldest first, as a view on the history. */
   window(count: number): Float32Array {
-    return this.primary.subarray((this.historyLength - count) * EMBEDDING_DIM);
+    return this.history.subarray((this.historyLength - count) * EMBEDDING_DIM);
   }
 
-  /** Same for the shifted phase; valid after `updateShifted()` in the same frame. */
-  shiftedWindow(count: number): Float32Array {
-    return this.shifted.subarray((this.historyLength - count) * EMBEDDING_DIM);
-  }
-
-  /** Adds one 80 ms chunk and computes its (primary) embedding. */
+  /** Adds one 80 ms chunk and computes its embedding. */
   async push(samples: Int16Array): Promise<void> {
     if (samples.length !== FRAME_SAMPLES) {
       throw new EarshotError(
@@ -109,91 +95,46 @@ export class FeatureStream {
     input.copyWithin(0, FRAME_SAMPLES);
     for (let i = 0; i < FRAME_SAMPLES; i++) input[MEL_CONTEXT_SAMPLES + i] = samples[i]!;
 
-    const feeds = { [this.melSession.inputNames[0]!]: this.melTensor };
-    const out = outputData(await this.melSession.run(feeds), this.melSession);
+    await this.mel.run();
+    const mel = this.melOut;
     const fresh = MEL_FRAMES_PER_CHUNK * MEL_BINS;
-    if (out.length !== fresh) {
-      throw new EarshotError(
-        'E_WAKE_MODEL_OUTPUT',
-        `mel model returned ${out.length} values, expected ${fresh}`,
-      );
-    }
-    const mel = this.mel;
-    mel.copyWithin(0, fresh);
-    const base = mel.length - fresh;
-    for (let i = 0; i < fresh; i++) mel[base + i] = out[i]! / 10 + 2;
+    const win = this.melWindow;
+    win.copyWithin(0, fresh);
+    const base = win.length - fresh;
+    for (let i = 0; i < fresh; i++) win[base + i] = mel[i]! / 10 + 2;
 
-    const emb = await this.embed(this.embeddingTensor);
-    this.primary.copyWithin(0, EMBEDDING_DIM);
-    this.primary.set(emb, this.primary.length - EMBEDDING_DIM);
-    this.chunks += 1;
-  }
-
-  /**
-   * Brings the shifted-phase history up to the current chunk, computing only the
-   * embeddings not yet computed: all of them the first time after a quiet stretch, one
-   * per chunk while it stays in use. One window per run, never a batch: a batch changes
-   * the input shape, and onnxruntime then re-plans and re-allocates on every switch
-   * (measured: 30–100 ms for a batch of 16 against 16 × 1 ms one by one).
-   */
-  async updateShifted(): Promise<void> {
-    const missing = Math.min(this.historyLength, this.chunks - this.shiftedAt);
-    if (missing <= 0) return;
-    const melFrames = this.mel.length / MEL_BINS;
-    this.shifted.copyWithin(0, missing * EMBEDDING_DIM);
-    for (let n = 0; n < missing; n++) {
-      // The n-th missing embedding belongs to the chunk (missing - 1 - n) before the newest.
-      const back = missing - 1 - n;
-      const end = melFrames - back * MEL_FRAMES_PER_CHUNK - HALF_HOP_MEL_FRAMES;
-      this.shiftedInput.set(this.mel.subarray((end - EMBEDDING_WINDOW) * MEL_BINS, end * MEL_BINS));
-      const emb = await this.embed(this.shiftedTensor);
-      this.shifted.set(emb, this.shifted.length - (missing - n) * EMBEDDING_DIM);
-    }
-    this.shiftedAt = this.chunks;
+    await this.embedding.run();
+    this.history.copyWithin(0, EMBEDDING_DIM);
+    this.history.set(this.embeddingOut, this.history.length - EMBEDDING_DIM);
   }
 
   /**
    * Forgets all audio: the buffers return to the features of near-silence, so the first
    * windows after a reset look like a quiet room rather than like arbitrary numbers. (The
-   * reference starts from ones and random-noise embeddings, which makes its scores spike
-   * for about a second after a start.)
+   * reference starts from ones and from embeddings of random noise; a port that does the
+   * same sees scores spike on plain noise for about 1.5 s after every start.)
    */
   reset(): void {
     this.melInput.fill(0);
     if (this.rest) {
-      this.mel.set(this.rest.mel);
-      this.primary.set(this.rest.primary);
+      this.melWindow.set(this.rest.mel);
+      this.history.set(this.rest.history);
     }
-    this.chunks = 0;
-    this.shiftedAt = -Infinity;
   }
 
   async close(): Promise<void> {
-    await this.melSession.release();
-    await this.embeddingSession.release();
-  }
-
-  private async embed(input: Tensor): Promise<Float32Array> {
-    const feeds = { [this.embeddingSession.inputNames[0]!]: input };
-    const out = outputData(await this.embeddingSession.run(feeds), this.embeddingSession);
-    if (out.length !== EMBEDDING_DIM) {
-      throw new EarshotError(
-        'E_WAKE_MODEL_OUTPUT',
-        `embedding model returned ${out.length} values`,
-      );
-    }
-    return out;
+    await this.mel.release();
+    await this.embedding.release();
   }
 
   /**
-   * Streams a few seconds of very faint, deterministic noise through the front end and
-   * keeps the buffers as the rest state for `reset`.
+   * Streams a couple of seconds of very faint, deterministic noise through the front end
+   * and keeps the buffers as the rest state for `reset`.
    */
   private async learnRestState(): Promise<void> {
     const chunk = new Int16Array(FRAME_SAMPLES);
     let seed = 12345;
-    const chunks =
-      Math.ceil(this.mel.length / MEL_BINS / MEL_FRAMES_PER_CHUNK) + this.historyLength;
+    const chunks = Math.ceil(EMBEDDING_WINDOW / MEL_FRAMES_PER_CHUNK) + this.historyLength;
     for (let c = 0; c < chunks; c++) {
       for (let i = 0; i < FRAME_SAMPLES; i++) {
         seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -201,6 +142,6 @@ export class FeatureStream {
       }
       await this.push(chunk);
     }
-    this.rest = { mel: this.mel.slice(), primary: this.primary.slice() };
+    this.rest = { mel: this.melWindow.slice(), history: this.history.slice() };
   }
 }

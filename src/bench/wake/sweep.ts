@@ -1,0 +1,55 @@
+import { KeywordGate, type GateOptions } from '../../wake/openwakeword/gate.js';
+import type { Trace } from './run.js';
+
+/**
+ * The trade-off curve: recorded scores replayed through the detector's own gate (and the
+ * same voice-activity veto) at other thresholds. Exact, because the gate is pure and the
+ * traces hold every frame's score and, wherever a keyword could fire, the VAD.
+ */
+export const SWEEP_THRESHOLDS: readonly number[] = [
+  0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95,
+];
+
+export interface SweepPoint {
+  threshold: number;
+  detectionRate: number;
+  falseAcceptsPerHour: number;
+}
+
+export interface SweepInput {
+  positives: readonly Trace[];
+  negative: Trace;
+  negativeHours: number;
+  gate: Omit<GateOptions, 'threshold'>;
+  vadThreshold: number;
+}
+
+export function sweep(input: SweepInput, thresholds: readonly number[]): SweepPoint[] {
+  return [...new Set(thresholds)]
+    .sort((a, b) => a - b)
+    .map((threshold) => {
+      const options = { ...input.gate, threshold };
+      const detected = input.positives.filter((t) => replay(t, options, input.vadThreshold) > 0);
+      const falseAccepts = replay(input.negative, options, input.vadThreshold);
+      return {
+        threshold,
+        detectionRate: input.positives.length ? detected.length / input.positives.length : 0,
+        falseAcceptsPerHour: input.negativeHours > 0 ? falseAccepts / input.negativeHours : 0,
+      };
+    });
+}
+
+/** How many detections the gate makes on a trace, counting from its first frame. */
+export function replay(trace: Trace, options: GateOptions, vadThreshold: number): number {
+  const gate = new KeywordGate(options);
+  let count = 0;
+  for (let f = 0; f < trace.scores.length; f++) {
+    if (!gate.update(f, trace.scores[f]!)) continue;
+    // NaN (never computed) can only occur below the trace's floor: it does not pass.
+    const vad = trace.vad[f]!;
+    if (vadThreshold > 0 && !(vad >= vadThreshold)) continue;
+    gate.commit(f);
+    if (f >= trace.firstFrame) count += 1;
+  }
+  return count;
+}
