@@ -46,10 +46,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (options.file) markSources(tree, '', options.file, sources);
 
   const problems: ConfigProblem[] = [];
+  const sections = Object.keys(configSchema.shape);
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
     const key = envNameToKey(name.slice(ENV_PREFIX.length));
-    if (!key) continue;
+    // Only names of config keys: other EARSHOT_* variables (tooling, tests) are not config.
+    if (!key || !sections.includes(key.split('.')[0]!)) continue;
     setPath(tree, key, parseScalar(value), problems, name);
     sources.set(key, `environment ${name}`);
   }
@@ -115,20 +117,27 @@ function findSource(sources: Map<string, string>, key: string): string | undefin
 }
 
 function allowedKeys(path: readonly PropertyKey[]): string {
-  // Walk the schema's shape to list the keys that are allowed at this level.
-  let node: unknown = configSchema;
+  // Walk the schema's shape (through defaults, optionals and arrays) to list the keys
+  // that are allowed at this level.
+  let node: unknown = unwrap(configSchema);
   for (const part of path) {
-    node = unwrap(node);
-    const shape = (node as { shape?: Record<string, unknown> }).shape;
-    node = shape?.[String(part)];
+    if (typeof part === 'number' || /^\d+$/.test(String(part))) continue; // an array index
+    const shape = (node as { shape?: Record<string, unknown> } | undefined)?.shape;
+    node = unwrap(shape?.[String(part)]);
   }
-  const shape = (unwrap(node) as { shape?: Record<string, unknown> }).shape;
-  return shape ? Object.keys(shape).join(', ') : '(none)';
+  const shape = (node as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape).join(', ') : '(see `earshot config print`)';
 }
 
+type SchemaDef = { def?: { innerType?: unknown; element?: unknown; in?: unknown } };
+
 function unwrap(node: unknown): unknown {
-  let n = node as { def?: { innerType?: unknown; type?: string } } | undefined;
-  while (n?.def?.innerType) n = n.def.innerType as typeof n;
+  let n = node as SchemaDef | undefined;
+  for (let i = 0; i < 10 && n?.def; i++) {
+    const next = n.def.innerType ?? n.def.element ?? n.def.in;
+    if (!next) break;
+    n = next as SchemaDef;
+  }
   return n;
 }
 

@@ -115,6 +115,18 @@ describe('config', () => {
     ).toMatch(/not a section/);
   });
 
+  it('ignores EARSHOT_* variables that name no config section (tools and tests use some)', () => {
+    expect(loadConfig({ env: { EARSHOT_REQUIRE_ARM64: '1' } }).board).toBe('generic');
+    expect(loadConfig({ env: { EARSHOT_BOARD: 'respeaker-2mic' } }).board).toBe('respeaker-2mic');
+  });
+
+  it('names an unknown key inside a list item', () => {
+    const [p] = problems(() =>
+      loadConfig({ overrides: ['wake.keywords=[{name: a, colour: red}]'] }),
+    );
+    expect(p?.key).toBe('wake.keywords.0.colour');
+  });
+
   it('maps environment names to keys', () => {
     expect(envNameToKey('CLOUD__URL')).toBe('cloud.url');
     expect(envNameToKey('AUDIO__CAPTURE__DEVICE')).toBe('audio.capture.device');
