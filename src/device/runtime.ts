@@ -232,7 +232,12 @@ export class Runtime {
     this.ledger.on('failed', () => this.watchLedger());
     if (ledgerError) this.watchLedger();
     this.ledger.on('recovered', () => device.dispatch({ type: 'partRecovered', part: 'ledger' }));
-    if (fallback) device.status.setProblem({ part: 'wake', ...fallback });
+    if (fallback) {
+      // The device answers on the fallback engine; the owner sees that something they
+      // configured is not in use: log (by the factory), doctor, MQTT problems and LEDs.
+      device.status.setProblem({ part: 'wake', ...fallback });
+      this.gpio.setDegraded('wake', true);
+    }
     const gpioStatus = this.gpio.status;
     if (gpioStatus?.degraded) device.status.setProblem({ part: 'gpio', ...gpioStatus.degraded });
     this.gpio.on('status', (st) => {

@@ -85,6 +85,8 @@ export class Gpio extends TypedEmitter<GpioEvents> {
   private readonly leds = new Map<string, ManagedLed>();
   private readonly buttons: Array<{ port: Button; watcher: ButtonWatcher }> = [];
   private current: DeviceStateName = 'booting';
+  /** Parts running degraded (e.g. the wake engine fell back); shown while idle. */
+  private readonly degraded = new Set<string>();
   private readonly quietHours: QuietHours | undefined;
   private quietNow = false;
   private quietTimer: TimerHandle | undefined;
@@ -159,6 +161,19 @@ export class Gpio extends TypedEmitter<GpioEvents> {
   /** Shows a device state; before `start` it is remembered and shown on start. */
   showState(state: DeviceStateName): void {
     this.current = state;
+    if (this.phase === 'running') this.apply();
+  }
+
+  /**
+   * Marks a part as running degraded (or not any more). While any part is degraded and
+   * the device is idle, LEDs that idle leaves dark show the `error` pattern: the device
+   * still answers, but something the owner configured is not in use. Every other state
+   * shows its own pattern untouched, so the listening and mute LEDs keep their promises.
+   */
+  setDegraded(part: string, degraded: boolean): void {
+    if (degraded === this.degraded.has(part)) return;
+    if (degraded) this.degraded.add(part);
+    else this.degraded.delete(part);
     if (this.phase === 'running') this.apply();
   }
 
@@ -256,12 +271,17 @@ export class Gpio extends TypedEmitter<GpioEvents> {
     this.backend?.close();
   }
 
-  /** The pattern of the current state on every LED, minus the quiet ones at night. */
+  /**
+   * The pattern of the current state on every LED (with the degraded overlay when idle),
+   * minus the quiet ones at night.
+   */
   private apply(): void {
-    const patterns = this.options.profile.patterns[this.current];
+    const patterns = this.options.profile.patterns;
+    const own = patterns[this.current];
+    const overlay = this.current === 'idle' && this.degraded.size > 0 ? patterns.error : {};
     for (const led of this.leds.values()) {
       const hidden = this.quietNow && !ALWAYS_SHOWN_LEDS.has(led.name);
-      led.runner.play(hidden ? OFF : (patterns[led.name] ?? OFF));
+      led.runner.play(hidden ? OFF : (own[led.name] ?? overlay[led.name] ?? OFF));
     }
   }
 

@@ -218,7 +218,11 @@ describe('config loader under fuzzing', () => {
 
   it('file contents (YAML and JSON): a valid config or a ConfigError naming the key', () => {
     fc.assert(
-      fc.property(fileArb, (content) => void loadsOrNamesTheKey({ file: writeConfig(content) })),
+      fc.property(fileArb, (content) => {
+        loadsOrNamesTheKey({ file: writeConfig(content) });
+        // `__proto__:` in a file (one of the oddities) must not reach Object.prototype.
+        expect(Object.prototype).not.toHaveProperty('polluted');
+      }),
       RUNS,
     );
   });

@@ -15,7 +15,7 @@ import {
   type Upload,
 } from '../helpers/fault-harness.js';
 import { eventually, Mosquitto, retainedMessages } from '../helpers/mosquitto.js';
-import { tempDir } from '../helpers/paths.js';
+import { fixture, tempDir } from '../helpers/paths.js';
 import { makeCerts, type TestCerts } from '../helpers/tls-certs.js';
 
 /**
@@ -148,4 +148,21 @@ describe('fault injection: parts around the request path', () => {
     ).toBe(true);
     expect(run.summary.finalState).toBe('idle');
   }, 90_000);
+
+  it('an aborted upload the cloud acknowledges is reported once', async () => {
+    // The cloud acknowledges an abort (aborted: true); simulate printed the upload
+    // when it ended and again when that acknowledgement arrived.
+    cloud = await faultCloud(certs);
+    const seen = watchCloud(cloud);
+    const { log } = memoryLogger();
+    const run = await runDevice({
+      wav: fixture('alexa-what-time.wav'),
+      config: deviceConfig(certs, cloud, join(tmp.dir, 'muted.jsonl')),
+      log,
+      // Mute while the request is being spoken: the upload is aborted.
+      presses: [{ name: 'mute', seconds: 3.5 }],
+    });
+    expect(seen.aborted).toHaveLength(1);
+    expect(run.uploads.map((u) => [u.outcome, u.reason])).toEqual([['aborted', 'muted']]);
+  }, 60_000);
 });

@@ -142,6 +142,35 @@ describe('earshot simulate --json', () => {
     expect(ofType(lines, 'upload')).toHaveLength(1);
   });
 
+  it('Porcupine without a key: falls back to openWakeWord, says so, and the status LED shows the error pattern while idle', async () => {
+    const { lines, code, stderr } = await runSimulate(
+      [
+        '--wav',
+        fixture('alexa-what-time.wav'),
+        '--ledger',
+        ledger('fallback'),
+        '--set',
+        'wake.engine=porcupine',
+      ],
+      { PICOVOICE_ACCESS_KEY: '' },
+    );
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/E_WAKE_NO_KEY/);
+    expect(stderr).toMatch(/falling back to openWakeWord/);
+    // The fallback engine hears the wake word and the request is served.
+    expect(ofType(lines, 'wake')).toMatchObject([{ keyword: 'alexa', accepted: true }]);
+    expect(states(lines)).toEqual(['idle', 'listening', 'thinking', 'idle']);
+    const listeningAt = ofType(lines, 'state').find((l) => l.state === 'listening')!.t;
+    const status = ofType(lines, 'led').filter((l) => l.name === 'status');
+    // Idle before the wake: blinking (100 ms on every second), not the dark idle.
+    const before = status.filter((l) => l.t < listeningAt && l.on);
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    expect(before[1]!.t - before[0]!.t).toBeCloseTo(1, 1);
+    // Listening: the status LED is dark; the listening LED alone is lit.
+    const litDuring = status.filter((l) => l.t > listeningAt && l.t < listeningAt + 0.5 && l.on);
+    expect(litDuring).toEqual([]);
+  });
+
   it('refuses a bad --press with a clear message', async () => {
     const { code, stderr } = await runSimulate([
       '--wav',

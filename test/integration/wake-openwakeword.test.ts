@@ -74,7 +74,7 @@ const defaults: OpenWakeWordOptions = {
   keywords: [alexaKeyword],
   refractoryMs: 2000,
   warmupMs: 1000,
-  vadThreshold: 0.3,
+  vadThreshold: 0.2,
 };
 
 async function detector(

@@ -182,6 +182,46 @@ describe('when real GPIO is unavailable', () => {
   });
 });
 
+describe('a degraded part', () => {
+  it('shows the error pattern on LEDs idle leaves dark, only while idle', async () => {
+    const h = makeGpio();
+    await h.gpio.start();
+    h.gpio.showState('idle');
+    h.gpio.setDegraded('wake', true);
+    const status = () => h.leds.filter((e) => e.name === 'status').map((e) => [e.on, e.at]);
+    h.clock.advanceBy(2500);
+    // The generic profile's error pattern: status blinks 100 ms on, 900 ms off.
+    expect(status()).toEqual([
+      [true, 0],
+      [false, 0],
+      [true, 0],
+      [false, 100],
+      [true, 1000],
+      [false, 1100],
+      [true, 2000],
+      [false, 2100],
+    ]);
+    // Listening shows only its own pattern: the listening LED lit, status dark.
+    h.gpio.showState('listening');
+    h.clock.advanceBy(2000);
+    expect(h.gpio.isLit('listening')).toBe(true);
+    expect(h.gpio.isLit('status')).toBe(false);
+    expect(h.leds.filter((e) => e.name === 'status' && e.at > 2500)).toEqual([]);
+    // Muted: the mute LED, nothing else.
+    h.gpio.showState('muted');
+    h.clock.advanceBy(2000);
+    expect(h.gpio.isLit('mute')).toBe(true);
+    expect(h.leds.filter((e) => e.name === 'status' && e.at > 2500)).toEqual([]);
+    // Back to idle the overlay returns; once the part recovers, idle is dark again.
+    h.gpio.showState('idle');
+    expect(h.gpio.isLit('status')).toBe(true);
+    h.gpio.setDegraded('wake', false);
+    h.clock.advanceBy(3000);
+    expect(h.gpio.ledViews().filter((l) => l.on)).toEqual([]);
+    h.gpio.stop();
+  });
+});
+
 describe('LED writes', () => {
   it('a failing write is logged once and not reported as lit', async () => {
     const sim = new SimulatedBackend();

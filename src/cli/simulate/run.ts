@@ -170,7 +170,9 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     });
     device.on('ack', (a) => {
       const line = uploads.get(a.id);
-      if (line && !line.ack) {
+      // A sent upload is printed once, with its acknowledgement. One that was not sent
+      // was printed when it ended; the cloud's acknowledgement of the abort adds nothing.
+      if (line && !line.ack && line.outcome === 'sent') {
         line.ack = { stored: a.stored, t: sec(a.at) };
         emit(line);
       }
