@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { EarshotError } from '../shared/errors.js';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import { VERSION } from '../shared/version.js';
 
 /**
@@ -18,8 +18,8 @@ export async function main(argv: string[]): Promise<number> {
     .version(VERSION, '-V, --version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  for (const register of commands) register(program);
   try {
+    for (const register of await commandsFor(argv.slice(2))) register(program);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -128,4 +128,33 @@ describe('earshot.service', () => {
     expect(m, r.stdout + r.stderr).not.toBeNull();
     expect(Number(m![1])).toBeLessThanOrEqual(2.5);
   });
+
+  it('gives node a small young generation and glibc two arenas, and node takes them', () => {
+    const env: Record<string, string> = {};
+    for (const line of d.get('Environment') ?? []) {
+      const eq = line.indexOf('=');
+      env[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    expect(env).toMatchObject({
+      NODE_OPTIONS: expect.stringMatching(/--max-semi-space-size=\d+/),
+      MALLOC_ARENA_MAX: '2',
+    });
+    // Node refuses V8 flags NODE_OPTIONS does not allow; this one must be accepted and
+    // must hold: after churning through short-lived objects the young generation stays
+    // small (V8's default lets it grow to 32 MiB here).
+    const churn = `let keep = [];
+      for (let i = 0; i < 2e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 5e4) keep = []; }
+      const s = require('v8').getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+      console.log(s.space_size / 1048576);`;
+    const run = (extra: Record<string, string>) =>
+      spawnSync(process.execPath, ['-e', churn], {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: '', ...extra },
+      });
+    const tuned = run(env);
+    expect(tuned.status, tuned.stderr).toBe(0);
+    const plain = run({});
+    expect(Number(tuned.stdout)).toBeLessThanOrEqual(4);
+    expect(Number(plain.stdout)).toBeGreaterThan(Number(tuned.stdout));
+  });
 });

@@ -1,23 +1,31 @@
 import type { Command } from 'commander';
-import { registerBench } from './bench.js';
-import { registerCloud } from './cloud.js';
-import { registerConfig } from './config.js';
-import { registerDemo } from './demo.js';
-import { registerDoctor } from './doctor.js';
-import { registerLedger } from './ledger.js';
-import { registerMqtt } from './mqtt.js';
-import { registerRun } from './run.js';
-import { registerSimulate } from './simulate.js';
 
-/** Every `earshot` sub-command registers itself here, in the order of `--help`. */
-export const commands: ReadonlyArray<(program: Command) => void> = [
-  registerDemo,
-  registerRun,
-  registerSimulate,
-  registerDoctor,
-  registerLedger,
-  registerMqtt,
-  registerConfig,
-  registerCloud,
-  registerBench,
+type Register = (program: Command) => void;
+
+/**
+ * Every `earshot` sub-command, in the order of `--help`, loaded only when needed: the
+ * daemon (`earshot run`) should not carry the reference cloud, the benchmarks or the
+ * doctor in memory (about 5 MiB of modules on a board where every MiB counts).
+ */
+export const commandLoaders: ReadonlyArray<{ name: string; load: () => Promise<Register> }> = [
+  { name: 'demo', load: async () => (await import('./demo.js')).registerDemo },
+  { name: 'run', load: async () => (await import('./run.js')).registerRun },
+  { name: 'simulate', load: async () => (await import('./simulate.js')).registerSimulate },
+  { name: 'doctor', load: async () => (await import('./doctor.js')).registerDoctor },
+  { name: 'ledger', load: async () => (await import('./ledger.js')).registerLedger },
+  { name: 'mqtt', load: async () => (await import('./mqtt.js')).registerMqtt },
+  { name: 'config', load: async () => (await import('./config.js')).registerConfig },
+  { name: 'cloud', load: async () => (await import('./cloud.js')).registerCloud },
+  { name: 'bench', load: async () => (await import('./bench.js')).registerBench },
 ];
+
+/**
+ * The commands to register for these arguments: only the one named first, or all of
+ * them (for `--help`, a bare `earshot`, or a name that needs commander's suggestions).
+ */
+export async function commandsFor(args: readonly string[]): Promise<Register[]> {
+  const first = args.find((a) => !a.startsWith('-'));
+  const named = commandLoaders.find((c) => c.name === first);
+  const wanted = named ? [named] : commandLoaders;
+  return Promise.all(wanted.map((c) => c.load()));
+}
