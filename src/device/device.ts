@@ -126,7 +126,29 @@ export class Device extends TypedEmitter<DeviceEvents> {
     const { model, effects } = transition(before, event);
     this.model = model;
     for (const effect of effects) this.apply(effect, event);
-    if (model.state.name !== before.state.name || model.link !== before.link) this.emit('changed');
+    const partsChanged = model.failed !== before.failed;
+    if (partsChanged) this.reportFailedParts(before.failed, model.failed);
+    if (model.state.name !== before.state.name || model.link !== before.link || partsChanged) {
+      this.emit('changed');
+    }
+  }
+
+  /**
+   * A critical part that is down (capture, ledger) is a problem the owner must see
+   * named, not only as the `error` state: MQTT `problems`, doctor and STATUS list it with
+   * its cause until it recovers.
+   */
+  private reportFailedParts(before: Model['failed'], after: Model['failed']): void {
+    for (const f of before) {
+      if (!after.some((a) => a.part === f.part)) this.status.clearProblem(f.part);
+    }
+    for (const f of after) {
+      this.status.setProblem({
+        part: f.part,
+        code: `E_${f.part.toUpperCase()}_DOWN`,
+        message: f.cause,
+      });
+    }
   }
 
   /** Something reportable changed outside the state machine (a part's problem). */
