@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, type Frame } from '../shared/audio-format.js';
 import { EarshotError, errorMessage } from '../shared/errors.js';
+import { modelSessions } from '../shared/shared-sessions.js';
 import type { VadDecision } from './energy-vad.js';
 
 /** The Silero VAD model that ships with the openWakeWord model files. */
@@ -32,13 +33,20 @@ export class SileroVad {
   private readonly h = new Float32Array(128);
   private readonly c = new Float32Array(128);
   private readonly feeds: Record<string, ort.Tensor>;
+  /** Outputs written in place by each run: no tensor is allocated per chunk. */
+  private readonly fetches: Record<string, ort.Tensor>;
+  private readonly prob = new Float32Array(1);
+  private readonly hn = new Float32Array(128);
+  private readonly cn = new Float32Array(128);
   private speechMs = 0;
   private silenceMs = 0;
   private inSpeech = false;
   private ended = false;
+  private closed = false;
 
   private constructor(
     private readonly session: ort.InferenceSession,
+    private readonly key: string,
     private readonly options: SileroVadOptions,
   ) {
     this.feeds = {
@@ -47,18 +55,30 @@ export class SileroVad {
       h: new ort.Tensor('float32', this.h, [2, 1, 64]),
       c: new ort.Tensor('float32', this.c, [2, 1, 64]),
     };
+    this.fetches = {
+      output: new ort.Tensor('float32', this.prob, [1, 1]),
+      hn: new ort.Tensor('float32', this.hn, [2, 1, 64]),
+      cn: new ort.Tensor('float32', this.cn, [2, 1, 64]),
+    };
   }
 
+  /**
+   * Opens the model, or shares the session the wake word's speech check already holds
+   * (one session, separate buffers: see src/shared/shared-sessions.ts).
+   */
   static async open(options: SileroVadOptions, path = sileroModelPath()): Promise<SileroVad> {
+    const key = resolve(path);
     try {
-      const session = await ort.InferenceSession.create(path, {
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        enableCpuMemArena: false,
-        enableMemPattern: false,
-        logSeverityLevel: 3,
-      });
-      return new SileroVad(session, options);
+      const session = await modelSessions.acquire(key, () =>
+        ort.InferenceSession.create(key, {
+          intraOpNumThreads: 1,
+          interOpNumThreads: 1,
+          enableCpuMemArena: false,
+          enableMemPattern: false,
+          logSeverityLevel: 3,
+        }),
+      );
+      return new SileroVad(session, key, options);
     } catch (err) {
       throw new EarshotError(
         'E_VAD_MODEL',
@@ -85,13 +105,11 @@ export class SileroVad {
     let best = 0;
     for (let off = 0; off < FRAME_SAMPLES; off += CHUNK) {
       for (let i = 0; i < CHUNK; i++) this.input[i] = samples[off + i]! / 32768;
-      const out = await this.session.run(this.feeds);
-      const hn = out.hn?.data;
-      const cn = out.cn?.data;
-      if (hn instanceof Float32Array) this.h.set(hn);
-      if (cn instanceof Float32Array) this.c.set(cn);
-      const p = (out.output?.data as Float32Array | undefined)?.[0] ?? 0;
-      best = Math.max(best, p);
+      await this.session.run(this.feeds, this.fetches);
+      // The recurrent state goes back in through the input buffers for the next chunk.
+      this.h.set(this.hn);
+      this.c.set(this.cn);
+      best = Math.max(best, this.prob[0] ?? 0);
     }
     return best;
   }
@@ -118,6 +136,8 @@ export class SileroVad {
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    if (this.closed) return; // a second close must not release another user's session
+    this.closed = true;
+    await modelSessions.release(this.key);
   }
 }

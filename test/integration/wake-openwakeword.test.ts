@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudio } from '../../src/bench/wake/audio-files.js';
 import { mix, PinkNoise } from '../../src/bench/wake/noise.js';
@@ -10,6 +10,8 @@ import {
   type OpenWakeWordOptions,
 } from '../../src/wake/openwakeword/detector.js';
 import { SpeechCheck } from '../../src/wake/openwakeword/vad.js';
+import { SileroVad, sileroModelPath } from '../../src/audio/silero-vad.js';
+import { modelSessions } from '../../src/shared/shared-sessions.js';
 import { tempDir } from '../helpers/paths.js';
 
 /**
@@ -199,6 +201,36 @@ describe('openWakeWord engine', () => {
     for (let f = 0; f < 4; f++) vad.remember(quiet.subarray(0, FRAME_SAMPLES));
     expect(await vad.recentSpeech()).toBeGreaterThan(0.5);
     await vad.close();
+  });
+
+  it('the speech check and the end-of-speech VAD share one Silero session, each with its own state', async () => {
+    const key = resolve(sileroModelPath());
+    const check = await SpeechCheck.open();
+    const vad = await SileroVad.open({ trailingSilenceMs: 700 });
+    expect(modelSessions.users(key)).toBe(2);
+    // Interleaved on the one session, each keeps its own recurrent state: the VAD's
+    // probabilities over a word are the same as those of a VAD used alone.
+    const word = compose([0.5, speech.alexa!, 0.5]).audio;
+    const frames = word.length / FRAME_SAMPLES;
+    const shared: number[] = [];
+    for (let f = 0; f < frames; f++) {
+      const samples = word.subarray(f * FRAME_SAMPLES, (f + 1) * FRAME_SAMPLES);
+      check.remember(samples);
+      const [p] = await Promise.all([vad.probability(samples), check.recentSpeech()]);
+      shared.push(p);
+    }
+    await check.close();
+    await check.close(); // twice: must not take the VAD's session away
+    expect(modelSessions.users(key)).toBe(1);
+    vad.reset();
+    const alone: number[] = [];
+    for (let f = 0; f < frames; f++) {
+      alone.push(await vad.probability(word.subarray(f * FRAME_SAMPLES, (f + 1) * FRAME_SAMPLES)));
+    }
+    expect(Math.max(...shared)).toBeGreaterThan(0.5);
+    shared.forEach((p, i) => expect(p).toBeCloseTo(alone[i]!, 5));
+    await vad.close();
+    expect(modelSessions.users(key)).toBe(0);
   });
 
   it('refuses frames of the wrong size and use before start', async () => {

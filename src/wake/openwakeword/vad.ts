@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../../shared/audio-format.js';
+import { modelSessions } from '../../shared/shared-sessions.js';
 import { featureModelPath } from './models.js';
 import { BoundModel, openSession, Tensor, type Session } from './session.js';
 
@@ -42,8 +44,12 @@ export class SpeechCheck {
   private filled = 0;
   /** Frames remembered since the VAD last ran; Infinity when its state is not usable. */
   private unprocessed = Infinity;
+  private closed = false;
 
-  private constructor(session: Session) {
+  private constructor(
+    session: Session,
+    private readonly key: string,
+  ) {
     const feeds = {
       input: new Tensor('float32', this.input, [1, CHUNK]),
       sr: new Tensor('int64', BigInt64Array.from([BigInt(SAMPLE_RATE)]), []),
@@ -56,8 +62,11 @@ export class SpeechCheck {
     this.cn = this.model.output('cn');
   }
 
+  /** Opens the model, or shares the session the end-of-speech detector already holds. */
   static async open(): Promise<SpeechCheck> {
-    return new SpeechCheck(await openSession(featureModelPath('vad'), 'voice activity'));
+    const key = resolve(featureModelPath('vad'));
+    const session = await modelSessions.acquire(key, () => openSession(key, 'voice activity'));
+    return new SpeechCheck(session, key);
   }
 
   /** Keeps one frame of audio (call for every frame, in order). */
@@ -106,7 +115,9 @@ export class SpeechCheck {
   }
 
   async close(): Promise<void> {
-    await this.model.release();
+    if (this.closed) return; // a second close must not release another user's session
+    this.closed = true;
+    await modelSessions.release(this.key);
   }
 
   private async step(): Promise<number> {
