@@ -16,7 +16,10 @@ describe('SharedSessions', () => {
       created += 1;
       return new FakeSession();
     };
-    const [a, b] = await Promise.all([sessions.acquire('m', create), sessions.acquire('m', create)]);
+    const [a, b] = await Promise.all([
+      sessions.acquire('m', create),
+      sessions.acquire('m', create),
+    ]);
     expect(created).toBe(1);
     expect(a).toBe(b);
     expect(sessions.users('m')).toBe(2);
