@@ -10,7 +10,8 @@ import {
   type OpenWakeWordOptions,
 } from '../../src/wake/openwakeword/detector.js';
 import { SpeechCheck } from '../../src/wake/openwakeword/vad.js';
-import { SileroVad, sileroModelPath } from '../../src/audio/silero-vad.js';
+import { SileroVad } from '../../src/audio/silero-vad.js';
+import { sileroModelPath } from '../../src/shared/silero-stream.js';
 import { modelSessions } from '../../src/shared/shared-sessions.js';
 import { tempDir } from '../helpers/paths.js';
 
