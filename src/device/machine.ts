@@ -17,8 +17,14 @@ export function transition(model: Model, event: DeviceEvent): Transition {
       return onLinkDown({ ...model, link: 'down', linkCause: event.cause });
     case 'partFailed':
       return onPartFailed(model, event.part, event.cause);
-    case 'partRecovered':
-      return settle({ ...model, failed: model.failed.filter((f) => f.part !== event.part) }, []);
+    case 'partRecovered': {
+      // Capture reports "running" on every start: `failed` stays the same array unless
+      // the part was down, so the device can tell a real recovery by reference.
+      const failed = model.failed.some((f) => f.part === event.part)
+        ? model.failed.filter((f) => f.part !== event.part)
+        : model.failed;
+      return settle({ ...model, failed }, []);
+    }
     case 'mute':
       return onMute(model, event.muted);
     default:
