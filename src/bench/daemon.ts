@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startCloudServer } from '../cloud/index.js';
+import { startBenchCloud } from './bench-cloud.js';
 import { createRootLogger } from '../shared/logger.js';
 
 /**
@@ -89,17 +89,11 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'earshot-bench-daemon-'));
   const children: ChildProcess[] = [];
   try {
-    execFileSync('bash', [join(root, 'scripts/make-certs.sh'), work, '--device-id', 'bench'], {
-      stdio: 'ignore',
-    });
     const wav = join(work, 'input.wav');
     const repeat = Math.max(0, Number(values.repeat) - 1);
     const fixture = join(root, 'test/fixtures/alexa-what-time.wav');
     execFileSync('sox', [fixture, wav, 'repeat', String(repeat)]);
-    const cloud = await startCloudServer({
-      cert: join(work, 'server.crt'),
-      key: join(work, 'server.key'),
-      ca: join(work, 'ca.crt'),
+    const { cloud, device: certs } = await startBenchCloud(work, 'bench', {
       logger: createRootLogger({ level: 'error' }),
       behaviour: { reply: 'tone' },
     });
@@ -123,11 +117,11 @@ async function main(): Promise<void> {
       '--cloud',
       cloud.url,
       '--ca',
-      join(work, 'ca.crt'),
+      certs.ca,
       '--cert',
-      join(work, 'device.crt'),
+      certs.cert,
       '--key',
-      join(work, 'device.key'),
+      certs.key,
       '--set',
       'device.id=bench',
       ...(mqttUrl ? ['--mqtt', mqttUrl] : []),
@@ -147,11 +141,6 @@ async function main(): Promise<void> {
     const timer = setInterval(() => {
       const s = sample(device.pid!);
       if (s && s.hwmKiB > 0) last = s;
-      if (s && s.hwmKiB > 0 && process.env.EARSHOT_BENCH_TRACE) {
-        process.stderr.write(
-          `rss ${(s.rssKiB / MIB).toFixed(1)} hwm ${(s.hwmKiB / MIB).toFixed(1)}\n`,
-        );
-      }
     }, 100);
     const code = await new Promise<number | null>((r) => device.on('close', r));
     clearInterval(timer);

@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startBenchCloud } from './bench-cloud.js';
 import { NullSink } from '../audio/sinks/null-sink.js';
 import { WavSource } from '../audio/sources/wav-source.js';
 import { readCaptureWav } from '../audio/wav.js';
-import { startCloudServer } from '../cloud/index.js';
 import { loadConfig } from '../config/load.js';
 import { Runtime } from '../device/runtime.js';
 import { RealClock } from '../shared/clock.js';
@@ -50,14 +49,8 @@ async function main(): Promise<void> {
   });
   const runs = Math.max(1, Number(values.runs));
   const work = mkdtempSync(join(tmpdir(), 'earshot-bench-link-'));
-  execFileSync('bash', [join(root, 'scripts/make-certs.sh'), work, '--device-id', 'bench'], {
-    stdio: 'ignore',
-  });
   const log = createRootLogger({ level: 'error' });
-  const cloud = await startCloudServer({
-    cert: join(work, 'server.crt'),
-    key: join(work, 'server.key'),
-    ca: join(work, 'ca.crt'),
+  const { cloud, device } = await startBenchCloud(work, 'bench', {
     logger: log,
     behaviour: { reply: 'tone' },
   });
@@ -71,9 +64,9 @@ async function main(): Promise<void> {
       patch: {
         'device.id': 'bench',
         'cloud.url': cloud.url,
-        'cloud.ca': join(work, 'ca.crt'),
-        'cloud.cert': join(work, 'device.crt'),
-        'cloud.key': join(work, 'device.key'),
+        'cloud.ca': device.ca,
+        'cloud.cert': device.cert,
+        'cloud.key': device.key,
         'gpio.backend': 'simulated',
         'privacy.ledger': join(work, `ledger-${i}.jsonl`),
       },

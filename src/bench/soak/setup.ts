@@ -1,13 +1,13 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCaptureWav } from '../../audio/wav.js';
-import { startCloudServer, type CloudServer } from '../../cloud/index.js';
+import type { CloudServer } from '../../cloud/index.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../shared/logger.js';
+import { startBenchCloud } from '../bench-cloud.js';
 import type { Clip } from './mixed-source.js';
 
 /**
@@ -48,24 +48,13 @@ export interface WorldOptions {
 export async function buildWorld(options: WorldOptions): Promise<SoakWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'earshot-soak-'));
   try {
-    const certs = join(dir, 'certs');
-    execFileSync(
-      'bash',
-      [join(root, 'scripts', 'make-certs.sh'), certs, '--device-id', DEVICE_ID],
-      {
-        stdio: 'ignore',
-      },
-    );
     const fixtures = options.fixturesDir ?? join(root, 'test', 'fixtures');
     const clips: Clip[] = [];
     for (const [file, wakeWords] of FIXTURES) {
       const samples = await readCaptureWav(join(fixtures, file));
       clips.push({ name: file.replace(/\.wav$/, ''), samples, wakeWords });
     }
-    const cloud = await startCloudServer({
-      cert: join(certs, 'server.crt'),
-      key: join(certs, 'server.key'),
-      ca: join(certs, 'ca.crt'),
+    const { cloud, device } = await startBenchCloud(join(dir, 'certs'), DEVICE_ID, {
       logger: options.log.child({ part: 'cloud' }),
       voice: 'tone',
       // A tone, at once: the soak measures the device, not a speech synthesizer.
@@ -78,9 +67,9 @@ export async function buildWorld(options: WorldOptions): Promise<SoakWorld> {
         'device.stateDir': join(dir, 'state'),
         'gpio.backend': 'simulated',
         'cloud.url': cloud.url,
-        'cloud.ca': join(certs, 'ca.crt'),
-        'cloud.cert': join(certs, 'device.crt'),
-        'cloud.key': join(certs, 'device.key'),
+        'cloud.ca': device.ca,
+        'cloud.cert': device.cert,
+        'cloud.key': device.key,
         // Real-time link timings, shortened: audio runs ~30x faster than real time,
         // so a 30 s backoff would be a quarter of an hour of simulated silence.
         'cloud.backoff.initialMs': 50,
