@@ -1,13 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MicSource } from '../../src/audio/sources/mic-source.js';
-import { NullSink } from '../../src/audio/sinks/null-sink.js';
-import { loadConfig } from '../../src/config/load.js';
-import { Runtime } from '../../src/device/runtime.js';
-import { RealClock } from '../../src/shared/clock.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import type { MicSource } from '../../src/audio/sources/mic-source.js';
+import type { Runtime } from '../../src/device/runtime.js';
 import { PacedFifoMic } from '../helpers/alsa-fifo.js';
+import { micRuntime } from '../helpers/mic-runtime.js';
 import { eventually, Mosquitto, Probe } from '../helpers/mosquitto.js';
 import { fixture, tempDir } from '../helpers/paths.js';
 
@@ -39,25 +36,13 @@ beforeAll(async () => {
   writeFileSync(mic.config, '# no sound devices\n');
   process.env.ALSA_CONFIG_PATH = mic.config;
   mic.start();
-  const config = loadConfig({
-    overrides: [
-      'device.id=den',
-      `mqtt.url=${broker.url}`,
-      'gpio.backend=simulated',
-      `privacy.ledger=${join(tmp.dir, 'ledger.jsonl')}`,
-      'audio.capture.restart.initialMs=100',
-      'audio.capture.restart.maxMs=400',
-    ],
-  });
-  const clock = new RealClock();
-  runtime = new Runtime({
-    config,
-    log: silentLogger(),
-    clock,
-    sink: new NullSink(),
-    source: (device) =>
-      new MicSource({ device, restart: config.audio.capture.restart, clock, log: silentLogger() }),
-  });
+  runtime = micRuntime([
+    'device.id=den',
+    `mqtt.url=${broker.url}`,
+    `privacy.ledger=${join(tmp.dir, 'ledger.jsonl')}`,
+    'audio.capture.restart.initialMs=100',
+    'audio.capture.restart.maxMs=400',
+  ]);
   probe = await Probe.connect(broker.url);
   await probe.subscribe(`${base}/#`);
   await runtime.start();
