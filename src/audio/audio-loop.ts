@@ -11,8 +11,6 @@ export type AudioLoopEvents = {
   capture: [SourceStatus & { requested: boolean }];
   /** Frames were dropped because the consumer fell behind (running total). */
   dropped: [number];
-  /** One frame went through the handler: the loop's own heartbeat (systemd watchdog). */
-  heartbeat: [number];
   /** The source ended (a recording) and every frame has been handled. */
   end: [];
 };
@@ -31,6 +29,7 @@ export interface AudioLoopOptions {
  * drop is counted and reported), and the consumer never waits for the network.
  */
 export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
+  readonly name = 'audio';
   private readonly queue: FrameQueue;
   private consuming: Promise<void> | undefined;
   private capturing = false;
@@ -76,7 +75,7 @@ export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
   }
 
   /** Starts the consumer; capture is opened separately (it stays closed while muted). */
-  start(): void {
+  async start(): Promise<void> {
     this.consuming ??= this.consume();
   }
 
@@ -117,7 +116,6 @@ export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
         this.options.log.error({ err: (err as Error).message }, 'frame handler failed');
       }
       this.frames += 1;
-      this.emit('heartbeat', this.frames);
       if (this.queue.dropped !== this.lastDropped) {
         this.lastDropped = this.queue.dropped;
         this.options.log.warn(

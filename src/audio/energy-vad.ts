@@ -17,11 +17,17 @@ export type VadDecision = 'waiting' | 'speech' | 'hangover' | 'ended';
  * pass over 1280 samples) and deterministic; runs on the audio path.
  */
 export class EnergyVad {
+  readonly name = 'vad';
   private speechMs = 0;
   private silenceMs = 0;
   private ended = false;
 
   constructor(private readonly options: EnergyVadOptions) {}
+
+  /** Nothing to load: a threshold on the frame's level. */
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {}
 
   reset(): void {
     this.speechMs = 0;

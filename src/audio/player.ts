@@ -19,6 +19,7 @@ export type PlayerEvents = {
  * Volume is applied in software, so it works with every sink.
  */
 export class Player extends TypedEmitter<PlayerEvents> {
+  readonly name = 'player';
   private volumePercent: number;
   private reply: { bytes: number; ending: boolean } | undefined;
   private tail: Promise<void> = Promise.resolve();
@@ -116,6 +117,14 @@ export class Player extends TypedEmitter<PlayerEvents> {
     if (!reply) return;
     this.sink.abort();
     this.finish(reply, true);
+  }
+
+  /** Nothing to open ahead: the sink opens for each sound. */
+  async start(): Promise<void> {}
+
+  /** Shutdown: the reply playing (if any) stops. */
+  async stop(): Promise<void> {
+    this.stopReply();
   }
 
   /** Waits until every queued sound has been handed to the sink. */

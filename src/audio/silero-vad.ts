@@ -1,5 +1,6 @@
 import { FRAME_MS, FRAME_SAMPLES, type Frame } from '../shared/audio-format.js';
-import { SILERO_CHUNK, SileroStream } from '../shared/silero-stream.js';
+import { SILERO_CHUNK, SileroStream } from '../models/silero-stream.js';
+import { EarshotError } from '../shared/errors.js';
 import type { VadDecision } from './energy-vad.js';
 
 export interface SileroVadOptions {
@@ -17,22 +18,42 @@ export interface SileroVadOptions {
  * (`waiting`, `speech`, `hangover`, `ended`); asynchronous because onnxruntime is.
  */
 export class SileroVad {
+  readonly name = 'vad';
+  private stream: SileroStream | undefined;
   private speechMs = 0;
   private silenceMs = 0;
   private inSpeech = false;
   private ended = false;
 
-  private constructor(
-    private readonly stream: SileroStream,
+  constructor(
     private readonly options: SileroVadOptions,
+    private readonly modelPath?: string,
   ) {}
+
+  /** Opens and starts a detector (for tools that run it outside the device). */
+  static async open(options: SileroVadOptions, path?: string): Promise<SileroVad> {
+    const vad = new SileroVad(options, path);
+    await vad.start();
+    return vad;
+  }
 
   /**
    * Opens the model, or shares the session the wake word's speech check already holds
-   * (one session, separate buffers and state: src/shared/silero-stream.ts).
+   * (one session, separate buffers and state: src/models/silero-stream.ts).
    */
-  static async open(options: SileroVadOptions, path?: string): Promise<SileroVad> {
-    return new SileroVad(await SileroStream.open(path), options);
+  async start(): Promise<void> {
+    this.stream ??= await SileroStream.open(this.modelPath);
+  }
+
+  async stop(): Promise<void> {
+    const stream = this.stream;
+    this.stream = undefined;
+    await stream?.close();
+  }
+
+  private get opened(): SileroStream {
+    if (!this.stream) throw new EarshotError('E_VAD_MODEL', 'Silero VAD used before start()');
+    return this.stream;
   }
 
   get heardSpeech(): boolean {
@@ -40,7 +61,7 @@ export class SileroVad {
   }
 
   reset(): void {
-    this.stream.resetState();
+    this.stream?.resetState();
     this.speechMs = 0;
     this.silenceMs = 0;
     this.inSpeech = false;
@@ -49,11 +70,12 @@ export class SileroVad {
 
   /** The speech probability of a frame: the larger of its two 40 ms chunks. */
   async probability(samples: Int16Array): Promise<number> {
-    const input = this.stream.input;
+    const stream = this.opened;
+    const input = stream.input;
     let best = 0;
     for (let off = 0; off < FRAME_SAMPLES; off += SILERO_CHUNK) {
       for (let i = 0; i < SILERO_CHUNK; i++) input[i] = samples[off + i]! / 32768;
-      best = Math.max(best, await this.stream.step());
+      best = Math.max(best, await stream.step());
     }
     return best;
   }
@@ -79,7 +101,8 @@ export class SileroVad {
     return 'hangover';
   }
 
+  /** Same as stop(), for tools. */
   close(): Promise<void> {
-    return this.stream.close();
+    return this.stop();
   }
 }

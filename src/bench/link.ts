@@ -7,7 +7,7 @@ import { NullSink } from '../audio/sinks/null-sink.js';
 import { WavSource } from '../audio/sources/wav-source.js';
 import { readCaptureWav } from '../audio/wav.js';
 import { loadConfig } from '../config/load.js';
-import { Runtime } from '../device/runtime.js';
+import { Runtime } from '../device/wiring.js';
 import { RealClock } from '../shared/clock.js';
 import { createRootLogger } from '../shared/logger.js';
 import type { PcmFormat } from '../shared/audio-format.js';

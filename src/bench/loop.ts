@@ -4,7 +4,7 @@ import { WavSource } from '../audio/sources/wav-source.js';
 import { NullSink } from '../audio/sinks/null-sink.js';
 import { readCaptureWav } from '../audio/wav.js';
 import { loadConfig } from '../config/load.js';
-import { Runtime } from '../device/runtime.js';
+import { Runtime } from '../device/wiring.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../shared/audio-format.js';
 import { ManualClock } from '../shared/clock.js';
 import { createRootLogger } from '../shared/logger.js';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   clearInterval(rssTimer);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const frames = runtime.loop.framesHandled;
-  const wakes = runtime.device.status.snapshot().counters.wakes;
+  const wakes = runtime.status.snapshot().counters.wakes;
   await runtime.stop();
 
   const audioSeconds = samples.length / SAMPLE_RATE;

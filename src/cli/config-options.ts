@@ -22,7 +22,14 @@ export function addConfigOptions(cmd: Command): Command {
     );
 }
 
+/**
+ * The config file to read: the one given, else the default when it exists, else none
+ * (defaults, environment and `--set` only). Start-up and every reload decide the same way.
+ */
+export function configFile(opts: ConfigOptions): string | undefined {
+  return opts.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+}
+
 export function configFromOptions(opts: ConfigOptions, patch?: LoadOptions['patch']): Config {
-  const file = opts.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  return loadConfig({ file, env: process.env, overrides: opts.set ?? [], patch });
+  return loadConfig({ file: configFile(opts), env: process.env, overrides: opts.set ?? [], patch });
 }

@@ -57,11 +57,22 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  let done = false;
+  // A command whose work can never finish (a promise nothing will settle) would let
+  // Node exit quietly with status 0; say so and fail instead.
+  process.on('beforeExit', () => {
+    if (done) return;
+    done = true;
+    process.stderr.write('earshot: internal error: the command stopped before it finished\n');
+    process.exitCode = 70;
+  });
   main(process.argv).then(
     (code) => {
+      done = true;
       process.exitCode = code;
     },
     (err: unknown) => {
+      done = true;
       process.stderr.write(`earshot: ${String(err)}\n`);
       process.exitCode = 70;
     },

@@ -82,6 +82,28 @@ export function loadConfig(options: LoadOptions = {}): Config {
   return validateConfig(tree, sources);
 }
 
+/**
+ * The config with `changes` (dotted keys) applied and validated exactly as a file would
+ * be: settings from outside a file (the cloud's `settings`) get the same checks, and a
+ * problem names the key and where the value came from.
+ */
+export function withChanges(
+  config: Config,
+  changes: Record<string, unknown>,
+  source: string,
+): Config {
+  const tree = structuredClone(config) as Tree;
+  const sources = new Map<string, string>();
+  const problems: ConfigProblem[] = [];
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    setPath(tree, key, value, problems, source);
+    sources.set(key, source);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return validateConfig(tree, sources);
+}
+
 /** Validates a plain object against the schema, with problems named by key. */
 export function validateConfig(tree: unknown, sources?: Map<string, string>): Config {
   const result = configSchema.safeParse(tree);

@@ -1,15 +1,22 @@
 import type { Config } from '../config/schema.js';
-import { CloudLink, type UploadHandle as LinkUpload } from '../link/index.js';
+import { CloudLink, type WireAbortReason, type WireEndReason } from '../link/index.js';
 import type { PcmFormat } from '../shared/audio-format.js';
 import type { Clock } from '../shared/clock.js';
+import type { DeviceStateName } from '../shared/device-status.js';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import { VERSION } from '../shared/version.js';
-import type { TransportEvents, UploadHandle, UtteranceMeta, UtteranceTransport } from './ports.js';
+import type {
+  CutReason,
+  TransportEvents,
+  UtteranceInfo,
+  UtteranceTransport,
+  UtteranceUpload,
+} from './ports.js';
 import type { EndReason } from './states.js';
 
 /** The device's end reasons in the protocol's words. */
-const END_REASONS: Record<EndReason, Parameters<LinkUpload['end']>[0]> = {
+const END_REASONS: Record<EndReason, WireEndReason> = {
   vad: 'speechEnd',
   maxLength: 'maxDuration',
   noSpeech: 'noSpeech',
@@ -17,7 +24,7 @@ const END_REASONS: Record<EndReason, Parameters<LinkUpload['end']>[0]> = {
   button: 'button',
 };
 
-function abortReason(reason: string): Parameters<LinkUpload['abort']>[0] {
+function abortReason(reason: CutReason): WireAbortReason {
   if (reason === 'muted') return 'mute';
   if (reason === 'stopped') return 'cancelled';
   return 'error';
@@ -35,7 +42,9 @@ function pcmFormat(format: { encoding: string; sampleRate: number; channels: num
  */
 export class CloudTransport extends TypedEmitter<TransportEvents> implements UtteranceTransport {
   readonly kind = 'cloud';
+  readonly name = 'link';
   readonly link: CloudLink;
+  private muted = false;
 
   constructor(config: Config, log: Logger, clock?: Clock) {
     super();
@@ -61,6 +70,9 @@ export class CloudTransport extends TypedEmitter<TransportEvents> implements Utt
     link.on('replyAudio', (chunk, id) => this.emit('replyAudio', chunk, id));
     link.on('replyEnd', (r) => this.emit('replyEnd', r));
     link.on('utteranceFailed', (f) => this.emit('utteranceFailed', f));
+    link.on('settings', (s) => {
+      if (s.volume !== undefined) this.emit('settings', { volume: s.volume });
+    });
   }
 
   async start(): Promise<void> {
@@ -75,21 +87,28 @@ export class CloudTransport extends TypedEmitter<TransportEvents> implements Utt
     this.link.setRetention(dontSaveRecordings);
   }
 
-  openUtterance(meta: UtteranceMeta): UploadHandle {
-    this.link.setRetention(meta.dontSaveRecordings);
+  reportState(state: DeviceStateName): void {
+    if (state === 'muted') this.muted = true;
+    else if (state !== 'booting') this.muted = false;
+    // Not up: nothing to tell; the next hello and state change bring the cloud up to date.
+    this.link.sendState({ state, muted: this.muted });
+  }
+
+  openUtterance(info: UtteranceInfo): UtteranceUpload {
+    this.link.setRetention(info.dontSaveRecordings);
     const upload = this.link.openUtterance({
-      id: meta.id,
+      id: info.id,
       trigger:
-        meta.trigger.kind === 'wake'
-          ? { kind: 'wake', keyword: meta.trigger.keyword, score: meta.trigger.score }
-          : { kind: meta.trigger.kind },
-      preRollMs: meta.preRollMs,
+        info.trigger.kind === 'wake'
+          ? { kind: 'wake', keyword: info.trigger.keyword, score: info.trigger.score }
+          : { kind: info.trigger.kind },
+      preRollMs: info.preRollMs,
     });
     return {
       id: upload.id,
       write: (pcm) => upload.write(pcm),
       end: (reason) => {
-        const s = upload.end(END_REASONS[reason as EndReason] ?? 'speechEnd');
+        const s = upload.end(END_REASONS[reason]);
         return { bytes: s.bytes, durationMs: s.durationMs, sha256: s.sha256 };
       },
       abort: (reason) => upload.abort(abortReason(reason)),

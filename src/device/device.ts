@@ -1,25 +1,30 @@
 import type { Player } from '../audio/player.js';
 import { FrameRing } from '../audio/ring-buffer.js';
 import type { Config } from '../config/schema.js';
-import { FRAME_MS, framesForMs, type Frame } from '../shared/audio-format.js';
+import { framesForMs, type Frame } from '../shared/audio-format.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
-import type { DeviceCommand, DeviceStateName } from '../shared/device-status.js';
+import type { DeviceStateName } from '../shared/device-status.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import type { Detection, WakeDetector } from '../wake/detector.js';
 import { transition } from './machine.js';
-import type { ButtonEvent, StateLights, UploadRecorder, UtteranceTransport } from './ports.js';
-import { StatusBook } from './status-book.js';
-import { initialModel, type DeviceEvent, type Effect, type Model } from './states.js';
+import type {
+  CaptureControl,
+  Part,
+  StateLights,
+  UploadRecorder,
+  UtteranceTransport,
+} from './ports.js';
+import {
+  initialModel,
+  type DeviceEvent,
+  type Effect,
+  type IgnoredKind,
+  type Model,
+} from './states.js';
 import { Uploads, type UploadRecord } from './uploads.js';
-import type { SpeechEndDetector } from './utterance-session.js';
-
-/** Opens and closes the microphone (the audio loop's capture). */
-export interface CaptureControl {
-  openCapture(): Promise<void>;
-  closeCapture(): Promise<void>;
-}
+import type { SpeechEndDetector } from './utterance-audio.js';
 
 export type { UploadRecord } from './uploads.js';
 
@@ -28,8 +33,12 @@ export type DeviceEvents = {
   wake: [Detection & { at: number; accepted: boolean }];
   upload: [UploadRecord];
   ack: [{ id: string; stored: boolean; at: number }];
-  /** Something a dashboard shows changed (MQTT publishes snapshots). */
-  changed: [];
+  /** Something from a peer was not taken (a stale reply, an unknown acknowledgement …). */
+  ignored: [{ what: IgnoredKind; id: string; why: string; code?: string }];
+  /** The facts a report shows changed (state, link, failed parts, retention). */
+  facts: [Model];
+  volume: [number];
+  falseWake: [];
 };
 
 export interface DeviceParts {
@@ -45,23 +54,28 @@ export interface DeviceParts {
   transport: UtteranceTransport;
   lights: StateLights;
   player: Player;
+  /** Utterance ids are `${idPrefix}-${n}` (random per start unless given). */
+  idPrefix: string;
+  /** Start muted (the mute switch was on at shutdown). */
+  startMuted?: boolean;
 }
 
 /**
  * The orchestrator: feeds each frame to the pre-roll, the wake detector and the open
- * utterance; turns what the parts report into state-machine events; and carries out
- * the machine's effects, in order. It holds no state of its own that the machine's
- * model does not already say, apart from the handles the effects opened.
+ * utterance; turns what happens into state-machine events; and carries out the
+ * machine's effects, in order. It decides nothing: every decision is in `machine.ts`.
+ * It holds only the handles the effects opened (the upload, the reply timer).
  */
-export class Device extends TypedEmitter<DeviceEvents> {
-  private model: Model;
+export class Device extends TypedEmitter<DeviceEvents> implements Part {
+  readonly name = 'device';
+  private current: Model;
   private readonly ring: FrameRing;
   private readonly uploads: Uploads;
   private replyTimer: TimerHandle | undefined;
-  private replyHadAudio = false;
-  /** The utterance whose reply is awaited; replies for any other id are stale. */
-  private replyFor: string | undefined;
-  readonly status: StatusBook;
+  /** Events that arrive while effects are applied wait their turn (no re-entrant transitions). */
+  private readonly pending: DeviceEvent[] = [];
+  private dispatching = false;
+  private lastShown: DeviceStateName = 'booting';
   private readonly log: Logger;
 
   constructor(private readonly parts: DeviceParts) {
@@ -75,41 +89,50 @@ export class Device extends TypedEmitter<DeviceEvents> {
       transport: parts.transport,
       recorder: parts.recorder,
       vad: parts.vad,
-      onReport: (record) => this.report(record),
-      onOpenFailed: (code, cause) => this.dispatch({ type: 'uploadFailed', code, cause }),
-      onLedgerFailed: (err, duringCommit) => {
-        this.ledgerFailed(err);
-        if (duringCommit && this.state === 'thinking') {
-          this.dispatch({ type: 'uploadFailed', code: 'E_LEDGER', cause: errorMessage(err) });
-        }
-      },
+      onClosed: (record) => this.closed(record),
+      onOpenFailed: (id, message) =>
+        this.dispatch({ type: 'utteranceFailed', id, code: 'E_OPEN', message }),
     });
     // One frame more than the pre-roll: the wake frame itself is part of the ring.
     this.ring = new FrameRing(framesForMs(config.audio.preRollMs) + 1);
-    this.model = initialModel(parts.transport.kind === 'local' ? 'disabled' : 'pending');
-    this.status = new StatusBook(config, parts.player);
-    this.wireParts();
+    this.current = initialModel({
+      link: parts.transport.kind === 'local' ? 'disabled' : 'pending',
+      dontSaveRecordings: config.privacy.dontSaveRecordings,
+      idPrefix: parts.idPrefix,
+    });
   }
 
   get state(): DeviceStateName {
-    return this.model.state.name;
+    return this.current.state.name;
   }
 
-  get currentModel(): Model {
-    return this.model;
+  /** The state machine's model (read-only: it changes only through `dispatch`). */
+  get model(): Model {
+    return this.current;
   }
 
-  /** Called once every part is up: leaves `booting`. */
-  booted(muted = false): void {
-    if (muted) this.dispatch({ type: 'mute', muted: true });
-    this.dispatch({ type: 'booted' });
-    if (!muted) void this.parts.capture.openCapture();
+  /** Every part is up: leave `booting` (the microphone opens unless muted). */
+  async start(): Promise<void> {
+    this.dispatch({ type: 'booted', muted: this.parts.startMuted ?? false });
+  }
+
+  /** Shutdown: an utterance in flight is aborted (the cloud discards it), a reply abandoned. */
+  async stop(): Promise<void> {
+    const s = this.state;
+    if (s === 'listening') {
+      this.log.warn('shutdown: the utterance in flight is aborted (the cloud discards it)');
+    } else if (s === 'thinking' || s === 'speaking') {
+      this.log.info(`shutdown while ${s}: the reply is abandoned`);
+    }
+    this.dispatch({ type: 'stop' });
+    this.parts.clock.clearTimeout(this.replyTimer);
+    this.replyTimer = undefined;
   }
 
   /** One frame of microphone audio, in order. Never waits on the network. */
   async onFrame(frame: Frame): Promise<void> {
     const ended = await this.uploads.onFrame(frame);
-    if (ended) this.dispatch({ type: 'speechEnded', reason: ended });
+    if (ended) this.dispatch({ type: 'speechEnded', id: ended.id, reason: ended.reason });
     this.ring.push(frame);
     let detections: Detection[];
     try {
@@ -118,157 +141,138 @@ export class Device extends TypedEmitter<DeviceEvents> {
       this.log.error({ err: errorMessage(err) }, 'wake detector failed on a frame');
       return;
     }
-    for (const d of detections) this.onDetection(d);
+    for (const d of detections) this.dispatch({ type: 'wake', ...d });
   }
 
   dispatch(event: DeviceEvent): void {
-    const before = this.model;
-    const { model, effects } = transition(before, event);
-    this.model = model;
-    for (const effect of effects) this.apply(effect, event);
-    const partsChanged = model.failed !== before.failed;
-    if (partsChanged) this.reportFailedParts(before.failed, model.failed);
-    if (model.state.name !== before.state.name || model.link !== before.link || partsChanged) {
-      this.emit('changed');
+    this.pending.push(event);
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (let next = this.pending.shift(); next; next = this.pending.shift()) {
+        const { model, effects } = transition(this.current, next);
+        this.current = model;
+        for (const effect of effects) this.apply(effect, next);
+      }
+    } finally {
+      this.dispatching = false;
     }
-  }
-
-  /**
-   * A critical part that is down (capture, ledger) is a problem the owner must see
-   * named, not only as the `error` state: MQTT `problems`, doctor and STATUS list it with
-   * its cause until it recovers.
-   */
-  private reportFailedParts(before: Model['failed'], after: Model['failed']): void {
-    for (const f of before) {
-      if (!after.some((a) => a.part === f.part)) this.status.clearProblem(f.part);
-    }
-    for (const f of after) {
-      this.status.setProblem({
-        part: f.part,
-        code: `E_${f.part.toUpperCase()}_DOWN`,
-        message: f.cause,
-      });
-    }
-  }
-
-  /** Something reportable changed outside the state machine (a part's problem). */
-  emitChanged(): void {
-    this.emit('changed');
-  }
-
-  handleButton(button: ButtonEvent): void {
-    this.log.info(button, 'button');
-    if (button.name === 'mute' && button.kind === 'press') this.dispatch({ type: 'mute' });
-    else if (button.name === 'action' && button.kind === 'press') this.dispatch({ type: 'talk' });
-    else this.log.info(button, 'long press (no action assigned)');
-  }
-
-  /** A validated command from outside (MQTT). */
-  command(cmd: DeviceCommand): void {
-    this.log.info({ cmd }, 'command');
-    switch (cmd.type) {
-      case 'mute':
-        this.dispatch({ type: 'mute', muted: cmd.muted });
-        break;
-      case 'listen':
-        this.dispatch({ type: 'talk' });
-        break;
-      case 'stop':
-        this.dispatch({ type: 'stop' });
-        break;
-      case 'volume':
-        this.parts.player.setVolume(cmd.volume);
-        break;
-      case 'retention':
-        this.status.dontSaveRecordings = cmd.dontSaveRecordings;
-        this.parts.transport.setRetention?.(cmd.dontSaveRecordings);
-        break;
-      case 'falseWake':
-        this.status.falseWake(this.log);
-        break;
-    }
-    this.emit('changed');
-  }
-
-  private onDetection(d: Detection): void {
-    const at = this.parts.clock.now();
-    const accepted =
-      this.state === 'idle' || this.state === 'thinking' || this.state === 'speaking';
-    this.status.wake(d, this.state);
-    this.emit('wake', { ...d, at, accepted });
-    this.log.info(
-      { keyword: d.keyword, score: d.score, frame: d.frameIndex, state: this.state },
-      'wake word',
-    );
-    this.dispatch({ type: 'wake', keyword: d.keyword, score: d.score, frameIndex: d.frameIndex });
-    this.emit('changed');
   }
 
   private apply(effect: Effect, cause: DeviceEvent): void {
-    const { capture, wake, player, lights, clock } = this.parts;
+    const { capture, wake, player, lights, clock, transport } = this.parts;
     switch (effect.type) {
       case 'showState': {
-        const previous = this.status.lastState;
+        const previous = this.lastShown;
         lights.showState(effect.state);
-        this.status.lastState = effect.state;
+        this.lastShown = effect.state;
         if (previous !== effect.state) {
           this.log.info({ state: effect.state, previous, event: cause.type }, 'state');
           this.emit('state', { state: effect.state, previous, at: clock.now(), cause: cause.type });
+          transport.reportState?.(effect.state);
         }
-        break;
+        return;
       }
       case 'openCapture':
-        capture.openCapture().catch((err: unknown) => this.captureFailed(errorMessage(err)));
-        break;
+        capture
+          .openCapture()
+          .catch((err: unknown) =>
+            this.dispatch({ type: 'partFailed', part: 'capture', cause: errorMessage(err) }),
+          );
+        return;
       case 'closeCapture':
         // P1: stop the capture process and forget every frame heard before the mute.
         this.ring.clear();
         capture
           .closeCapture()
           .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'close capture'));
-        break;
+        return;
       case 'resetWake':
         wake.reset();
-        break;
+        return;
+      case 'reportWake': {
+        const d = effect.detection;
+        this.log.info(
+          { keyword: d.keyword, score: d.score, frame: d.frameIndex, accepted: effect.accepted },
+          'wake word',
+        );
+        this.emit('wake', { ...d, at: clock.now(), accepted: effect.accepted });
+        return;
+      }
       case 'openUpload':
-        this.replyFor = undefined; // a new question: any earlier reply is stale
-        this.uploads.open(effect.trigger, this.ring.frames(), this.status.dontSaveRecordings);
-        break;
-      case 'endUpload':
-        this.uploads.close('end', effect.reason, this.status.dontSaveRecordings);
-        break;
-      case 'abortUpload':
-        this.uploads.close('abort', effect.reason, this.status.dontSaveRecordings);
-        break;
-      case 'failUpload':
-        this.uploads.close('failed', effect.reason, this.status.dontSaveRecordings);
-        break;
-      case 'armReplyTimer':
+        this.uploads.open(effect.utterance, this.ring.frames(), effect.dontSaveRecordings);
+        return;
+      case 'closeUpload':
+        this.uploads.close(effect.id, effect.close);
+        return;
+      case 'armReplyTimer': {
         clock.clearTimeout(this.replyTimer);
-        this.replyHadAudio = false;
+        const id = effect.id;
         this.replyTimer = clock.setTimeout(() => {
           this.replyTimer = undefined;
-          this.log.warn('no reply from the cloud in time');
-          this.dispatch({ type: 'replyTimeout' });
+          this.log.warn({ id }, 'no reply from the cloud in time');
+          this.dispatch({ type: 'replyTimeout', id });
         }, this.parts.config.utterance.replyTimeoutMs);
-        break;
+        return;
+      }
       case 'cancelReplyTimer':
         clock.clearTimeout(this.replyTimer);
         this.replyTimer = undefined;
-        break;
+        return;
+      case 'startPlayback':
+        try {
+          player.beginReply(effect.format);
+        } catch (err) {
+          this.log.error({ err: errorMessage(err) }, 'reply cannot be played');
+          this.dispatch({ type: 'playbackDone', error: errorMessage(err) });
+        }
+        return;
+      case 'playReply':
+        player.writeReply(effect.chunk);
+        return;
+      case 'endPlayback':
+        player.endReply();
+        return;
       case 'stopPlayback':
         player.stopReply();
-        break;
+        return;
       case 'earcon':
         void player.earcon(effect.name);
-        break;
+        return;
+      case 'recordAck':
+        this.emit('ack', { id: effect.id, stored: effect.stored, at: clock.now() });
+        // A failed write takes the ledger down; it reports that itself.
+        this.parts.recorder?.recordAck(effect.id, effect.stored).catch(() => undefined);
+        return;
+      case 'ignore':
+        this.log.warn(
+          { what: effect.what, id: effect.id, state: this.state, code: effect.code },
+          `ignored: ${effect.why}`,
+        );
+        this.emit('ignored', {
+          what: effect.what,
+          id: effect.id,
+          why: effect.why,
+          ...(effect.code ? { code: effect.code } : {}),
+        });
+        return;
+      case 'setRetention':
+        transport.setRetention?.(effect.dontSaveRecordings);
+        return;
+      case 'setVolume':
+        player.setVolume(effect.volume);
+        this.emit('volume', player.volume);
+        return;
+      case 'falseWake':
+        this.emit('falseWake');
+        return;
+      case 'changed':
+        this.emit('facts', this.current);
+        return;
     }
   }
 
-  private report(record: UploadRecord): void {
-    this.status.upload(record.outcome);
-    // Committed: this is the utterance whose reply the device now waits for.
-    if (record.outcome === 'sent') this.replyFor = record.id;
+  private closed(record: UploadRecord): void {
     this.log.info(
       {
         id: record.id,
@@ -280,81 +284,6 @@ export class Device extends TypedEmitter<DeviceEvents> {
       'utterance closed',
     );
     this.emit('upload', record);
-    this.emit('changed');
+    this.dispatch({ type: 'uploadClosed', id: record.id, outcome: record.outcome });
   }
-
-  private ledgerFailed(err: unknown): void {
-    this.log.error({ err: errorMessage(err) }, 'ledger write failed: uploads stop');
-    this.dispatch({ type: 'partFailed', part: 'ledger', cause: errorMessage(err) });
-  }
-
-  private captureFailed(cause: string): void {
-    this.dispatch({ type: 'partFailed', part: 'capture', cause });
-  }
-
-  private wireParts(): void {
-    const { transport, player } = this.parts;
-    transport.on('status', (s) => {
-      this.status.link = s;
-      if (s.status === 'up') this.dispatch({ type: 'linkUp' });
-      else if (s.status === 'down')
-        this.dispatch({ type: 'linkDown', cause: s.cause ?? 'unknown' });
-      this.emit('changed');
-    });
-    transport.on('ack', (a) => {
-      this.emit('ack', { ...a, at: this.parts.clock.now() });
-      this.parts.recorder
-        ?.recordAck(a.id, a.stored)
-        .catch((err: unknown) => this.ledgerFailed(err));
-    });
-    transport.on('captureStop', ({ id }) => {
-      if (this.uploads.currentId === id) this.dispatch({ type: 'speechEnded', reason: 'cloud' });
-    });
-    transport.on('utteranceFailed', ({ id, code, message }) => {
-      this.log.error({ id, code, message }, 'utterance failed');
-      if (this.uploads.currentId === id) {
-        this.uploads.close('failed', `${code}: ${message}`, this.status.dontSaveRecordings);
-      }
-      if (this.state === 'listening' || this.state === 'thinking') {
-        this.dispatch({ type: 'uploadFailed', code, cause: message });
-      }
-    });
-    transport.on('replyStart', ({ id, format }) => {
-      // Only the reply to the utterance the device is waiting for: not a late one after a
-      // stop, a barge-in or a reply deadline, which would answer the wrong question.
-      if (this.state !== 'thinking' || id !== this.replyFor) {
-        this.log.warn({ id, waitingFor: this.replyFor, state: this.state }, 'stale reply ignored');
-        return;
-      }
-      try {
-        player.beginReply(format);
-      } catch (err) {
-        this.log.error({ err: errorMessage(err) }, 'reply cannot be played');
-        this.dispatch({ type: 'uploadFailed', code: 'E_REPLY_FORMAT', cause: errorMessage(err) });
-        return;
-      }
-      this.replyHadAudio = true;
-      this.dispatch({ type: 'replyStarted' });
-    });
-    transport.on('replyAudio', (chunk, id) => {
-      if (this.state === 'speaking' && (id === undefined || id === this.replyFor)) {
-        player.writeReply(chunk);
-      }
-    });
-    transport.on('replyEnd', ({ id, expectSpeech }) => {
-      if (id !== this.replyFor) return;
-      this.replyFor = undefined;
-      if (this.state === 'speaking') player.endReply();
-      this.dispatch({ type: 'replyEnded', expectSpeech, hadAudio: this.replyHadAudio });
-    });
-    player.on('replyDone', ({ error }) => {
-      if (this.state === 'speaking')
-        this.dispatch({ type: 'playbackDone', ...(error ? { error } : {}) });
-    });
-  }
-}
-
-/** Frames of pre-roll kept for a given configuration (exported for tests). */
-export function preRollFrames(preRollMs: number): number {
-  return Math.ceil(preRollMs / FRAME_MS) + 1;
 }

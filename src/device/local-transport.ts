@@ -3,10 +3,10 @@ import { BYTES_PER_SAMPLE, SAMPLE_RATE } from '../shared/audio-format.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import type {
   TransportEvents,
-  UploadHandle,
   UploadSummary,
-  UtteranceMeta,
+  UtteranceInfo,
   UtteranceTransport,
+  UtteranceUpload,
 } from './ports.js';
 
 /**
@@ -17,6 +17,7 @@ import type {
  */
 export class LocalTransport extends TypedEmitter<TransportEvents> implements UtteranceTransport {
   readonly kind = 'local';
+  readonly name = 'link';
 
   async start(): Promise<void> {
     this.emit('status', { status: 'disabled' });
@@ -24,7 +25,7 @@ export class LocalTransport extends TypedEmitter<TransportEvents> implements Utt
 
   async stop(): Promise<void> {}
 
-  openUtterance(meta: UtteranceMeta): UploadHandle {
+  openUtterance(meta: UtteranceInfo): UtteranceUpload {
     const hash = createHash('sha256');
     let bytes = 0;
     let open = true;
@@ -63,6 +64,7 @@ export class LocalTransport extends TypedEmitter<TransportEvents> implements Utt
  */
 export class NoCloudTransport extends TypedEmitter<TransportEvents> implements UtteranceTransport {
   readonly kind = 'none';
+  readonly name = 'link';
 
   async start(): Promise<void> {
     setImmediate(() => this.emit('status', { status: 'down', cause: 'cloud.url is not set' }));
@@ -70,7 +72,7 @@ export class NoCloudTransport extends TypedEmitter<TransportEvents> implements U
 
   async stop(): Promise<void> {}
 
-  openUtterance(meta: UtteranceMeta): UploadHandle {
+  openUtterance(meta: UtteranceInfo): UtteranceUpload {
     setImmediate(() =>
       this.emit('utteranceFailed', {
         id: meta.id,

@@ -1,123 +1,209 @@
-import type { DeviceEvent, DeviceState, Effect, Model, Transition, Trigger } from './states.js';
+import {
+  MAX_AWAITED_ACKS,
+  type CriticalPart,
+  type DeviceEvent,
+  type DeviceState,
+  type Effect,
+  type EndReason,
+  type IgnoredKind,
+  type Model,
+  type Transition,
+  type UploadClose,
+  type Utterance,
+  type UtteranceTrigger,
+} from './states.js';
+import type { ErrorCode } from '../shared/error-codes.js';
 
 /**
  * The device's state machine: a pure function from (model, event) to (model, effects).
- * Every transition of the device happens here and nowhere else; the Device applies the
- * effects in order. Effects that open an upload always follow the `showState` that
- * lights the listening LED (privacy invariant P2: no light, no upload).
+ * Every decision of the device is made here and nowhere else: which utterance is open,
+ * which reply belongs to it, whether a wake word is taken, when a follow-up listens.
+ * The Device applies the effects in order. Effects that open an upload always follow the
+ * `showState` that lights the listening LED (privacy invariant P2: no light, no upload).
  */
 export function transition(model: Model, event: DeviceEvent): Transition {
-  const s = model.state;
+  const next = step(model, event);
+  const failedChanged = !sameParts(model.failed, next.model.failed);
+  if (
+    failedChanged ||
+    model.state.name !== next.model.state.name ||
+    model.link !== next.model.link ||
+    model.linkCause !== next.model.linkCause ||
+    model.dontSaveRecordings !== next.model.dontSaveRecordings
+  ) {
+    next.effects.push({ type: 'changed', failedChanged });
+  }
+  return next;
+}
 
-  // Facts first: the link and failed parts are remembered whatever the state.
+function step(model: Model, event: DeviceEvent): Transition {
+  // Facts first: they are remembered whatever the state.
   switch (event.type) {
     case 'linkUp':
       return settle({ ...model, link: 'up', linkCause: '' }, []);
     case 'linkDown':
-      return onLinkDown({ ...model, link: 'down', linkCause: event.cause });
+      // Acknowledgements belong to the connection that carried the utterance.
+      return onLinkDown({ ...model, link: 'down', linkCause: event.cause, awaitingAck: [] });
     case 'partFailed':
       return onPartFailed(model, event.part, event.cause);
-    case 'partRecovered': {
-      // Capture reports "running" on every start: `failed` stays the same array unless
-      // the part was down, so the device can tell a real recovery by reference.
-      const failed = model.failed.some((f) => f.part === event.part)
-        ? model.failed.filter((f) => f.part !== event.part)
-        : model.failed;
-      return settle({ ...model, failed }, []);
-    }
+    case 'partRecovered':
+      return settle({ ...model, failed: model.failed.filter((f) => f.part !== event.part) }, []);
     case 'mute':
       return onMute(model, event.muted);
+    case 'retention':
+      return stay({ ...model, dontSaveRecordings: event.dontSaveRecordings }, [
+        { type: 'setRetention', dontSaveRecordings: event.dontSaveRecordings },
+      ]);
+    case 'volume':
+      return stay(model, [{ type: 'setVolume', volume: event.volume }]);
+    case 'falseWake':
+      return stay(model, [{ type: 'falseWake' }]);
+    case 'wake':
+      return onWake(model, event);
+    case 'uploadClosed':
+      return onUploadClosed(model, event.id, event.outcome);
+    case 'ack':
+      if (model.awaitingAck.includes(event.id)) {
+        const awaitingAck = model.awaitingAck.filter((id) => id !== event.id);
+        return stay({ ...model, awaitingAck }, [
+          { type: 'recordAck', id: event.id, stored: event.stored },
+        ]);
+      }
+      return ignore(
+        model,
+        'ack',
+        event.id,
+        'no utterance of this device awaits this acknowledgement',
+        'E_UNKNOWN_UTTERANCE',
+      );
     default:
       break;
   }
 
+  const s = model.state;
   switch (s.name) {
     case 'booting':
-      return event.type === 'booted' ? go(model, resting(model), []) : stay(model);
+      if (event.type !== 'booted') return stay(model);
+      if (event.muted) return go(model, { name: 'muted' }, []);
+      return go(model, resting(model), [{ type: 'openCapture' }]);
 
     case 'idle':
-      if (event.type === 'wake') return startListening(model, wakeTrigger(event));
       if (event.type === 'talk') return startListening(model, { kind: 'button' });
       return stay(model);
 
     case 'offline':
     case 'error':
-      // No cloud or a failed part: a wake gets an error sound and nothing is recorded.
-      if (event.type === 'wake' || event.type === 'talk') {
-        return stay(model, [{ type: 'earcon', name: 'error' }]);
-      }
+      // No cloud or a failed part: a request gets an error sound and nothing is recorded.
+      if (event.type === 'talk') return stay(model, [{ type: 'earcon', name: 'error' }]);
       return stay(model);
 
     case 'listening':
-      switch (event.type) {
-        case 'speechEnded':
-          return go(model, { name: 'thinking' }, [
-            { type: 'endUpload', reason: event.reason },
-            { type: 'armReplyTimer' },
-          ]);
-        case 'talk':
-          // The action button during listening ends the utterance there.
-          return go(model, { name: 'thinking' }, [
-            { type: 'endUpload', reason: 'button' },
-            { type: 'armReplyTimer' },
-          ]);
-        case 'stop':
-          return go(model, resting(model), [{ type: 'abortUpload', reason: 'stopped' }]);
-        case 'uploadFailed':
-          return go(model, resting(model), [{ type: 'earcon', name: 'error' }]);
-        default:
-          return stay(model);
-      }
-
+      return listening(model, s.utterance, event);
     case 'thinking':
-      switch (event.type) {
-        case 'replyStarted':
-          return go(model, { name: 'speaking', expectSpeech: false }, [
-            { type: 'cancelReplyTimer' },
-          ]);
-        case 'replyEnded':
-          // A reply without audio: straight on (a follow-up listens again).
-          if (event.hadAudio) return stay(model);
-          return afterReply(model, event.expectSpeech, [{ type: 'cancelReplyTimer' }]);
-        case 'replyTimeout':
-        case 'uploadFailed':
-          return go(model, resting(model), [
-            { type: 'cancelReplyTimer' },
-            { type: 'earcon', name: 'error' },
-          ]);
-        case 'wake':
-          return startListening(model, wakeTrigger(event), [{ type: 'cancelReplyTimer' }]);
-        case 'stop':
-        case 'talk':
-          return go(model, resting(model), [{ type: 'cancelReplyTimer' }]);
-        default:
-          return stay(model);
-      }
-
+      return thinking(model, s.utterance, event);
     case 'speaking':
-      switch (event.type) {
-        case 'replyEnded':
-          return {
-            model: { ...model, state: { ...s, expectSpeech: event.expectSpeech } },
-            effects: [],
-          };
-        case 'playbackDone':
-          if (event.error) {
-            return go(model, resting(model), [{ type: 'earcon', name: 'error' }]);
-          }
-          return afterReply(model, s.expectSpeech, []);
-        case 'wake':
-          // Barge-in: the owner talks over the reply.
-          return startListening(model, wakeTrigger(event), [{ type: 'stopPlayback' }]);
-        case 'stop':
-        case 'talk':
-          return go(model, resting(model), [{ type: 'stopPlayback' }]);
-        default:
-          return stay(model);
-      }
-
+      return speaking(model, s, event);
     case 'muted':
       // Nothing but unmute (handled above) leaves `muted`.
+      return stay(model);
+  }
+}
+
+function listening(model: Model, u: Utterance, event: DeviceEvent): Transition {
+  switch (event.type) {
+    case 'speechEnded':
+      if (event.id !== u.id) return stay(model);
+      return sendAndWait(model, u, event.reason);
+    case 'captureStop':
+      if (event.id !== u.id) {
+        return ignore(model, 'captureStop', event.id, 'not the utterance being captured');
+      }
+      return sendAndWait(model, u, 'cloud');
+    case 'talk':
+      // The action button during listening ends the utterance there.
+      return sendAndWait(model, u, 'button');
+    case 'stop':
+      return go(model, resting(model), [close(u, { how: 'abort', reason: 'stopped' })]);
+    case 'utteranceFailed': {
+      if (event.id !== u.id) return ignore(model, 'failure', event.id, 'not the open utterance');
+      // The upload is closed while the light is still on, then the state changes.
+      const r = resting(model);
+      return {
+        model: { ...model, state: r },
+        effects: [
+          close(u, { how: 'fail', reason: 'refused', code: event.code, message: event.message }),
+          { type: 'showState', state: r.name },
+          { type: 'earcon', name: 'error' },
+        ],
+      };
+    }
+    default:
+      return stay(model);
+  }
+}
+
+function thinking(model: Model, u: Utterance, event: DeviceEvent): Transition {
+  switch (event.type) {
+    case 'replyStarted':
+      // Only the reply to the utterance the device waits for: not a late one after a
+      // stop, a barge-in or a reply deadline, which would answer the wrong question.
+      if (event.id !== u.id) return ignore(model, 'reply', event.id, 'not the utterance awaited');
+      return go(model, { name: 'speaking', utterance: u }, [
+        { type: 'cancelReplyTimer' },
+        { type: 'startPlayback', format: event.format },
+      ]);
+    case 'replyEnded':
+      // A reply without audio: straight on (a follow-up listens again).
+      if (event.id !== u.id)
+        return ignore(model, 'replyEnd', event.id, 'not the utterance awaited');
+      return afterReply(model, event.expectSpeech, [{ type: 'cancelReplyTimer' }]);
+    case 'replyTimeout':
+      if (event.id !== u.id) return stay(model);
+      return go(model, resting(model), [
+        { type: 'cancelReplyTimer' },
+        { type: 'earcon', name: 'error' },
+      ]);
+    case 'utteranceFailed':
+      if (event.id !== u.id) return ignore(model, 'failure', event.id, 'not the utterance awaited');
+      return go(model, resting(model), [
+        { type: 'cancelReplyTimer' },
+        { type: 'earcon', name: 'error' },
+      ]);
+    case 'stop':
+    case 'talk':
+      return go(model, resting(model), [{ type: 'cancelReplyTimer' }]);
+    default:
+      return stay(model);
+  }
+}
+
+function speaking(
+  model: Model,
+  s: Extract<DeviceState, { name: 'speaking' }>,
+  event: DeviceEvent,
+): Transition {
+  const u = s.utterance;
+  const streaming = s.expectSpeech === undefined;
+  switch (event.type) {
+    case 'replyAudio':
+      if (!streaming || (event.id !== undefined && event.id !== u.id)) return stay(model);
+      return stay(model, [{ type: 'playReply', chunk: event.chunk }]);
+    case 'replyEnded':
+      if (event.id !== u.id || !streaming) {
+        return ignore(model, 'replyEnd', event.id, 'not the reply playing');
+      }
+      return stay({ ...model, state: { ...s, expectSpeech: event.expectSpeech } }, [
+        { type: 'endPlayback' },
+      ]);
+    case 'replyStarted':
+      return ignore(model, 'reply', event.id, 'a reply is already playing');
+    case 'playbackDone':
+      if (event.error) return go(model, resting(model), [{ type: 'earcon', name: 'error' }]);
+      return afterReply(model, s.expectSpeech ?? false, []);
+    case 'stop':
+    case 'talk':
+      return go(model, resting(model), [{ type: 'stopPlayback' }]);
+    default:
       return stay(model);
   }
 }
@@ -134,16 +220,59 @@ function isResting(state: DeviceState): boolean {
   return state.name === 'idle' || state.name === 'offline' || state.name === 'error';
 }
 
-function wakeTrigger(e: { keyword: string; score: number; frameIndex: number }): Trigger {
-  return { kind: 'wake', keyword: e.keyword, score: e.score, frameIndex: e.frameIndex };
+function onWake(model: Model, event: Extract<DeviceEvent, { type: 'wake' }>): Transition {
+  const detection = { keyword: event.keyword, score: event.score, frameIndex: event.frameIndex };
+  const trigger: UtteranceTrigger = { kind: 'wake', ...detection };
+  let t: Transition;
+  switch (model.state.name) {
+    case 'idle':
+      t = startListening(model, trigger);
+      break;
+    case 'thinking':
+      t = startListening(model, trigger, [{ type: 'cancelReplyTimer' }]);
+      break;
+    case 'speaking':
+      // Barge-in: the owner talks over the reply.
+      t = startListening(model, trigger, [{ type: 'stopPlayback' }]);
+      break;
+    case 'offline':
+    case 'error':
+      t = stay(model, [{ type: 'earcon', name: 'error' }]);
+      break;
+    default:
+      // Booting, muted (no frames arrive) or already listening: not taken.
+      t = stay(model);
+  }
+  // Taken: the state listens for it (a new question, or barge-in on a reply).
+  const s = model.state.name;
+  const accepted = s === 'idle' || s === 'thinking' || s === 'speaking';
+  return {
+    model: t.model,
+    effects: [{ type: 'reportWake', detection, accepted }, ...t.effects],
+  };
 }
 
-function startListening(model: Model, trigger: Trigger, before: Effect[] = []): Transition {
+function startListening(
+  model: Model,
+  trigger: UtteranceTrigger,
+  before: Effect[] = [],
+): Transition {
   const r = resting(model);
   if (r.name !== 'idle') {
     return go(model, r, [...before, { type: 'stopPlayback' }, { type: 'earcon', name: 'error' }]);
   }
-  return go(model, { name: 'listening', trigger }, [...before, { type: 'openUpload', trigger }]);
+  const utterance: Utterance = { id: `${model.idPrefix}-${model.nextSeq}`, trigger };
+  return go({ ...model, nextSeq: model.nextSeq + 1 }, { name: 'listening', utterance }, [
+    ...before,
+    { type: 'openUpload', utterance, dontSaveRecordings: model.dontSaveRecordings },
+  ]);
+}
+
+function sendAndWait(model: Model, u: Utterance, reason: EndReason): Transition {
+  return go(model, { name: 'thinking', utterance: u }, [
+    close(u, { how: 'end', reason }),
+    { type: 'armReplyTimer', id: u.id },
+  ]);
 }
 
 function afterReply(model: Model, expectSpeech: boolean, before: Effect[]): Transition {
@@ -151,14 +280,35 @@ function afterReply(model: Model, expectSpeech: boolean, before: Effect[]): Tran
   return go(model, resting(model), before);
 }
 
+function onUploadClosed(
+  model: Model,
+  id: string,
+  outcome: 'sent' | 'aborted' | 'failed',
+): Transition {
+  if (outcome !== 'failed') {
+    // The cloud acknowledges what it was sent (or told to discard), once.
+    const awaitingAck = [...model.awaitingAck, id].slice(-MAX_AWAITED_ACKS);
+    return stay({ ...model, awaitingAck });
+  }
+  const s = model.state;
+  if (s.name === 'thinking' && s.utterance.id === id) {
+    // It could not be committed (its ledger entry was not written): no reply will come.
+    return go(model, resting(model), [
+      { type: 'cancelReplyTimer' },
+      { type: 'earcon', name: 'error' },
+    ]);
+  }
+  return stay(model);
+}
+
 function onMute(model: Model, muted: boolean | undefined): Transition {
-  const isMuted = model.state.name === 'muted';
+  const s = model.state;
+  const isMuted = s.name === 'muted';
   const want = muted ?? !isMuted;
-  if (want === isMuted || model.state.name === 'booting') {
-    if (model.state.name === 'booting' && want) {
-      return go(model, { name: 'muted' }, [{ type: 'closeCapture' }]);
-    }
-    return stay(model);
+  if (want === isMuted) return stay(model);
+  if (s.name === 'booting') {
+    // Muted before the microphone ever opened: it stays closed (`booted` keeps it so).
+    return want ? go(model, { name: 'muted' }, [{ type: 'closeCapture' }]) : stay(model);
   }
   if (!want) {
     return go(model, resting(model), [
@@ -169,9 +319,9 @@ function onMute(model: Model, muted: boolean | undefined): Transition {
   }
   // Mute closes the microphone first (P1); whatever was in flight is cut there.
   const effects: Effect[] = [{ type: 'closeCapture' }];
-  if (model.state.name === 'listening') effects.push({ type: 'abortUpload', reason: 'muted' });
-  if (model.state.name === 'thinking') effects.push({ type: 'cancelReplyTimer' });
-  if (model.state.name === 'speaking') effects.push({ type: 'stopPlayback' });
+  if (s.name === 'listening') effects.push(close(s.utterance, { how: 'abort', reason: 'muted' }));
+  if (s.name === 'thinking') effects.push({ type: 'cancelReplyTimer' });
+  if (s.name === 'speaking') effects.push({ type: 'stopPlayback' });
   effects.push({ type: 'earcon', name: 'mute' });
   return go(model, { name: 'muted' }, effects);
 }
@@ -179,10 +329,8 @@ function onMute(model: Model, muted: boolean | undefined): Transition {
 function onLinkDown(model: Model): Transition {
   const s = model.state;
   if (s.name === 'listening') {
-    // The uploader reports the failed utterance itself (uploadFailed); the device
-    // just stops capturing into it.
     return go(model, resting(model), [
-      { type: 'failUpload', reason: 'link down' },
+      close(s.utterance, { how: 'fail', reason: 'link down' }),
       { type: 'earcon', name: 'error' },
     ]);
   }
@@ -192,18 +340,24 @@ function onLinkDown(model: Model): Transition {
       { type: 'earcon', name: 'error' },
     ]);
   }
+  if (s.name === 'speaking' && s.expectSpeech === undefined) {
+    // The rest of the reply will not come: cut it rather than wait forever.
+    return go(model, resting(model), [{ type: 'stopPlayback' }, { type: 'earcon', name: 'error' }]);
+  }
   return settle(model, []);
 }
 
-function onPartFailed(model: Model, part: string, cause: string): Transition {
+function onPartFailed(model: Model, part: CriticalPart, cause: string): Transition {
   const failed = [...model.failed.filter((f) => f.part !== part), { part, cause }];
   const next = { ...model, failed };
   const s = model.state;
+  if (s.name === 'muted' || s.name === 'booting') return stay(next);
   const effects: Effect[] = [];
-  if (s.name === 'listening') effects.push({ type: 'failUpload', reason: `${part} failed` });
+  if (s.name === 'listening') {
+    effects.push(close(s.utterance, { how: 'fail', reason: `${part} failed` }));
+  }
   if (s.name === 'thinking') effects.push({ type: 'cancelReplyTimer' });
   if (s.name === 'speaking') effects.push({ type: 'stopPlayback' });
-  if (s.name === 'muted' || s.name === 'booting') return stay(next);
   return go(next, resting(next), effects);
 }
 
@@ -214,6 +368,26 @@ function settle(model: Model, effects: Effect[]): Transition {
     if (!sameState(r, model.state)) return go(model, r, effects);
   }
   return { model, effects };
+}
+
+function close(u: Utterance, how: UploadClose): Effect {
+  return { type: 'closeUpload', id: u.id, close: how };
+}
+
+function ignore(
+  model: Model,
+  what: IgnoredKind,
+  id: string,
+  why: string,
+  code?: ErrorCode,
+): Transition {
+  return stay(model, [{ type: 'ignore', what, id, why, ...(code ? { code } : {}) }]);
+}
+
+function sameParts(a: Model['failed'], b: Model['failed']): boolean {
+  return (
+    a.length === b.length && a.every((f, i) => f.part === b[i]!.part && f.cause === b[i]!.cause)
+  );
 }
 
 function sameState(a: DeviceState, b: DeviceState): boolean {

@@ -1,14 +1,25 @@
 /**
- * What the Device needs from the parts around it. Parts implement these (or are
- * adapted to them in `wiring.ts`); the Device never knows which implementation it has.
+ * What the Device needs from the parts around it. Parts implement these (or are adapted
+ * to them in `wiring.ts`); the Device never knows which implementation it has.
  */
 import type { PcmFormat } from '../shared/audio-format.js';
 import type { DeviceStateName, LinkStatus } from '../shared/device-status.js';
-import type { Trigger } from './states.js';
+import type { AbortReason, EndReason, UploadClose, UtteranceTrigger } from './states.js';
 
-export interface UtteranceMeta {
+/**
+ * Every part of the running device: built from the config in `wiring.ts`, started in
+ * the order listed there and stopped in reverse.
+ */
+export interface Part {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** What the transport is told when an utterance opens. */
+export interface UtteranceInfo {
   id: string;
-  trigger: Trigger;
+  trigger: UtteranceTrigger;
   /** Length of the pre-roll at the start of the audio, in ms. */
   preRollMs: number;
   dontSaveRecordings: boolean;
@@ -20,18 +31,28 @@ export interface UploadSummary {
   sha256: string;
 }
 
+/** Why an upload is cut short: on purpose, or because it cannot go on. */
+export type CutReason = AbortReason | Extract<UploadClose, { how: 'fail' }>['reason'];
+
 /** One utterance on its way to the cloud; opened and closed by the state machine only. */
-export interface UploadHandle {
+export interface UtteranceUpload {
   readonly id: string;
   /** Sends audio; false when the upload is no longer open (nothing was sent). */
   write(pcm: Buffer): boolean;
-  end(reason: string): UploadSummary;
-  abort(reason: string): void;
+  /** Commits the utterance: the cloud may act on it. */
+  end(reason: EndReason): UploadSummary;
+  /** Tells the cloud to discard it. */
+  abort(reason: CutReason): void;
 }
 
 export interface AckInfo {
   id: string;
   stored: boolean;
+}
+
+/** Settings the cloud may change, already validated against the config schema. */
+export interface CloudSettings {
+  volume?: number;
 }
 
 export type TransportEvents = {
@@ -43,17 +64,24 @@ export type TransportEvents = {
   replyAudio: [Buffer, string?];
   replyEnd: [{ id: string; expectSpeech: boolean }];
   utteranceFailed: [{ id: string; code: string; message: string }];
+  /** The cloud changed a setting (earshot.v1 `settings`). */
+  settings: [CloudSettings];
 };
 
 /** The cloud link, or the local stand-in when no cloud is configured. */
-export interface UtteranceTransport {
+export interface UtteranceTransport extends Part {
+  /** `cloud`, `local` (the stand-in of simulate), `none` (no cloud configured). */
   readonly kind: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  openUtterance(meta: UtteranceMeta): UploadHandle;
+  openUtterance(info: UtteranceInfo): UtteranceUpload;
   /** The owner changed "don't save recordings" (P7): announce it from now on. */
   setRetention?(dontSaveRecordings: boolean): void;
+  /** The device's state changed: tell the cloud (earshot.v1 `state`). */
+  reportState?(state: DeviceStateName): void;
   on<K extends keyof TransportEvents>(
+    event: K,
+    listener: (...args: TransportEvents[K]) => void,
+  ): unknown;
+  off<K extends keyof TransportEvents>(
     event: K,
     listener: (...args: TransportEvents[K]) => void,
   ): unknown;
@@ -64,7 +92,11 @@ export interface StateLights {
   showState(state: DeviceStateName): void;
 }
 
-export type ButtonEvent = { name: 'mute' | 'action'; kind: 'press' | 'long' };
+/** Opens and closes the microphone (the audio loop's capture). */
+export interface CaptureControl {
+  openCapture(): Promise<void>;
+  closeCapture(): Promise<void>;
+}
 
 /**
  * The ledger as the device sees it (P4). `record` resolves once the entry is on disk;
@@ -77,7 +109,7 @@ export interface UploadRecorder {
 
 export interface RecordedUpload extends UploadSummary {
   id: string;
-  trigger: Trigger;
+  trigger: UtteranceTrigger;
   preRollMs: number;
   outcome: 'sent' | 'aborted' | 'failed';
   reason: string;

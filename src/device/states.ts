@@ -1,13 +1,34 @@
+import type { PcmFormat } from '../shared/audio-format.js';
 import type { DeviceStateName } from '../shared/device-status.js';
+import type { ErrorCode } from '../shared/error-codes.js';
+import type { Detection } from '../wake/detector.js';
 
 /** Why an utterance was opened. */
-export type Trigger =
+export type UtteranceTrigger =
   | { kind: 'wake'; keyword: string; score: number; frameIndex: number }
   | { kind: 'button' }
   | { kind: 'followup' };
 
-/** Why the device stopped capturing an utterance. */
+/** One request: what was heard, under the id the device gave it. */
+export interface Utterance {
+  id: string;
+  trigger: UtteranceTrigger;
+}
+
+/** Why the device stopped capturing an utterance that it then sent. */
 export type EndReason = 'vad' | 'maxLength' | 'noSpeech' | 'cloud' | 'button';
+/** Why an utterance was cut on purpose (the cloud is told to discard it). */
+export type AbortReason = 'muted' | 'stopped';
+/** The critical parts: while one is down the device rests in `error`. */
+export type CriticalPart = 'capture' | 'ledger';
+
+/** How an upload closed, and why. Rendered for logs, simulate and the ledger by `closeReason`. */
+export type UploadClose =
+  | { how: 'end'; reason: EndReason }
+  | { how: 'abort'; reason: AbortReason }
+  | { how: 'fail'; reason: 'link down' | `${CriticalPart} failed` }
+  /** The cloud or the transport refused it, with the peer's code. */
+  | { how: 'fail'; reason: 'refused'; code: string; message: string };
 
 /**
  * The one device state. Each variant carries only what that state needs; there are
@@ -16,65 +37,124 @@ export type EndReason = 'vad' | 'maxLength' | 'noSpeech' | 'cloud' | 'button';
 export type DeviceState =
   | { name: 'booting' }
   | { name: 'idle' }
-  | { name: 'listening'; trigger: Trigger }
-  | { name: 'thinking' }
-  | { name: 'speaking'; expectSpeech: boolean }
+  | { name: 'listening'; utterance: Utterance }
+  /** The utterance was sent; its reply, and only its reply, is awaited. */
+  | { name: 'thinking'; utterance: Utterance }
+  /** Its reply plays; `expectSpeech` is known once the reply has ended. */
+  | { name: 'speaking'; utterance: Utterance; expectSpeech?: boolean }
   | { name: 'muted' }
   | { name: 'offline'; cause: string }
-  | { name: 'error'; part: string; cause: string };
+  | { name: 'error'; part: CriticalPart; cause: string };
 
-/** Facts the machine remembers across states: the link and failed critical parts. */
+/** How many closed utterances may still be acknowledged at once; the oldest is forgotten. */
+export const MAX_AWAITED_ACKS = 16;
+
+/** Facts the machine remembers across states. */
 export interface Model {
   state: DeviceState;
-  /** `pending`: not yet connected once; `disabled`: no cloud configured (local sink). */
+  /** `pending`: not yet connected once; `disabled`: no cloud configured (local stand-in). */
   link: 'pending' | 'up' | 'down' | 'disabled';
   linkCause: string;
-  /** Critical parts that are down (capture, ledger …), oldest first. */
-  failed: ReadonlyArray<{ part: string; cause: string }>;
+  /** Critical parts that are down, oldest first. */
+  failed: ReadonlyArray<{ part: CriticalPart; cause: string }>;
+  /** The owner's "don't save recordings" (P7): sent with every utterance. */
+  dontSaveRecordings: boolean;
+  /** Utterances closed and told to the cloud whose acknowledgement may still come, oldest first. */
+  awaitingAck: readonly string[];
+  /** Utterance ids are `${idPrefix}-${seq}`: unique per run, and reproducible from a seed. */
+  idPrefix: string;
+  nextSeq: number;
 }
 
 export type DeviceEvent =
-  | { type: 'booted' }
-  | { type: 'wake'; keyword: string; score: number; frameIndex: number }
+  | { type: 'booted'; muted: boolean }
+  | ({ type: 'wake' } & Detection)
   | { type: 'talk' }
   | { type: 'stop' }
   | { type: 'mute'; muted?: boolean }
-  | { type: 'speechEnded'; reason: EndReason }
-  | { type: 'uploadFailed'; code: string; cause: string }
-  | { type: 'replyStarted' }
-  | { type: 'replyEnded'; expectSpeech: boolean; hadAudio: boolean }
+  | { type: 'retention'; dontSaveRecordings: boolean }
+  | { type: 'volume'; volume: number }
+  | { type: 'falseWake' }
+  /** The device's own end of speech on the open utterance. */
+  | { type: 'speechEnded'; id: string; reason: EndReason }
+  /** The cloud asked to stop capturing. */
+  | { type: 'captureStop'; id: string }
+  /** The upload was closed and its ledger entry written (or refused: `failed`). */
+  | { type: 'uploadClosed'; id: string; outcome: 'sent' | 'aborted' | 'failed' }
+  /** The transport or the cloud gave up on an utterance (refusal, backpressure …). */
+  | { type: 'utteranceFailed'; id: string; code: string; message: string }
+  | { type: 'ack'; id: string; stored: boolean }
+  | { type: 'replyStarted'; id: string; format: PcmFormat }
+  /** Reply audio; `id` when the transport knows which reply it belongs to. */
+  | { type: 'replyAudio'; id?: string; chunk: Buffer }
+  | { type: 'replyEnded'; id: string; expectSpeech: boolean }
   | { type: 'playbackDone'; error?: string }
-  | { type: 'replyTimeout' }
+  | { type: 'replyTimeout'; id: string }
   | { type: 'linkUp' }
   | { type: 'linkDown'; cause: string }
-  | { type: 'partFailed'; part: string; cause: string }
-  | { type: 'partRecovered'; part: string };
+  | { type: 'partFailed'; part: CriticalPart; cause: string }
+  | { type: 'partRecovered'; part: CriticalPart };
+
+export type EarconName = 'wake' | 'error' | 'mute' | 'unmute';
 
 export type Effect =
-  /** Show the state on the LEDs. Always the first effect of a state change (P2). */
+  /** Show the state on the LEDs. Always before the effect that opens an upload (P2). */
   | { type: 'showState'; state: DeviceStateName }
   | { type: 'openCapture' }
   | { type: 'closeCapture' }
   /** Reset the wake detector's context (after mute, so stale audio cannot fire). */
   | { type: 'resetWake' }
-  | { type: 'openUpload'; trigger: Trigger }
-  | { type: 'endUpload'; reason: EndReason }
-  | { type: 'abortUpload'; reason: string }
-  /** The upload cannot go on (link down, a part failed): reported as failed, never resent. */
-  | { type: 'failUpload'; reason: string }
-  | { type: 'armReplyTimer' }
+  /** A wake word was heard; `accepted` when it opened (or tried to open) an utterance. */
+  | { type: 'reportWake'; detection: Detection; accepted: boolean }
+  | { type: 'openUpload'; utterance: Utterance; dontSaveRecordings: boolean }
+  | { type: 'closeUpload'; id: string; close: UploadClose }
+  | { type: 'armReplyTimer'; id: string }
   | { type: 'cancelReplyTimer' }
+  | { type: 'startPlayback'; format: PcmFormat }
+  | { type: 'playReply'; chunk: Buffer }
+  | { type: 'endPlayback' }
   | { type: 'stopPlayback' }
-  | { type: 'earcon'; name: 'wake' | 'error' | 'mute' | 'unmute' };
+  | { type: 'earcon'; name: EarconName }
+  /** An acknowledgement of an utterance this device sent and waited on: into the ledger. */
+  | { type: 'recordAck'; id: string; stored: boolean }
+  /** Something from a peer that the device does not take (stale, unknown, repeated). */
+  | { type: 'ignore'; what: IgnoredKind; id: string; why: string; code?: ErrorCode }
+  | { type: 'setRetention'; dontSaveRecordings: boolean }
+  | { type: 'setVolume'; volume: number }
+  | { type: 'falseWake' }
+  /** The facts a report shows (state, link, failed parts, retention) changed. */
+  | { type: 'changed'; failedChanged: boolean };
+
+export type IgnoredKind = 'reply' | 'replyEnd' | 'ack' | 'captureStop' | 'failure' | 'closed';
 
 export interface Transition {
   model: Model;
   effects: Effect[];
 }
 
-export const initialModel = (link: Model['link'] = 'pending'): Model => ({
+export interface ModelOptions {
+  link?: Model['link'];
+  dontSaveRecordings?: boolean;
+  idPrefix?: string;
+}
+
+export const initialModel = (options: ModelOptions = {}): Model => ({
   state: { name: 'booting' },
-  link,
+  link: options.link ?? 'pending',
   linkCause: '',
   failed: [],
+  dontSaveRecordings: options.dontSaveRecordings ?? true,
+  awaitingAck: [],
+  idPrefix: options.idPrefix ?? 'u',
+  nextSeq: 1,
 });
+
+/** The words an upload's close is reported in (simulate, logs, the ledger's `reason`). */
+export function closeReason(close: UploadClose): string {
+  return close.reason === 'refused' ? `${close.code}: ${close.message}` : close.reason;
+}
+
+/** The outcome an upload's close is recorded as. */
+export function closeOutcome(close: UploadClose): 'sent' | 'aborted' | 'failed' {
+  return close.how === 'end' ? 'sent' : close.how === 'abort' ? 'aborted' : 'failed';
+}

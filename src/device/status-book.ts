@@ -1,5 +1,3 @@
-import type { Player } from '../audio/player.js';
-import type { Config } from '../config/schema.js';
 import type {
   DeviceSnapshot,
   DeviceStateName,
@@ -7,74 +5,127 @@ import type {
   PartProblem,
   WakeInfo,
 } from '../shared/device-status.js';
+import type { ErrorCode } from '../shared/error-codes.js';
 import type { Logger } from '../shared/logger.js';
-import type { Detection } from '../wake/detector.js';
+import { TypedEmitter } from '../shared/typed-emitter.js';
+import type { Device } from './device.js';
+import type { CriticalPart, Model } from './states.js';
+
+/** The code a failed critical part is listed under. */
+const DOWN_CODES: Record<CriticalPart, ErrorCode> = {
+  capture: 'E_CAPTURE_DOWN',
+  ledger: 'E_LEDGER_DOWN',
+};
+
+export type StatusBookEvents = {
+  /** Something a report shows changed: MQTT publishes, systemd STATUS updates. */
+  changed: [];
+};
 
 /**
  * The device's counters and reportable facts (for MQTT, doctor, systemd STATUS):
- * bookkeeping only, nothing here decides behaviour.
+ * bookkeeping only, nothing here decides behaviour. It learns everything by listening
+ * to the device's and the parts' events (subscribed in `wiring.ts`).
  */
-export class StatusBook {
-  lastState: DeviceStateName = 'booting';
-  link: LinkStatus = { status: 'connecting' };
-  lastWake: (WakeInfo & { frameIndex: number }) | undefined;
-  dontSaveRecordings: boolean;
-  droppedFrames = 0;
+export class StatusBook extends TypedEmitter<StatusBookEvents> {
+  private state: DeviceStateName = 'booting';
+  private link: LinkStatus = { status: 'connecting' };
+  private lastWake: WakeInfo | undefined;
+  private dontSave: boolean;
+  private dropped = 0;
   private readonly problems = new Map<string, PartProblem>();
   private readonly counters = { wakes: 0, uploads: 0, uploadFailures: 0, falseWakes: 0 };
 
   constructor(
-    config: Config,
-    private readonly player: Player,
+    dontSaveRecordings: boolean,
+    private readonly volume: () => number,
+    private readonly log: Logger,
   ) {
-    this.dontSaveRecordings = config.privacy.dontSaveRecordings;
+    super();
+    this.dontSave = dontSaveRecordings;
   }
 
-  wake(d: Detection, _state: DeviceStateName): void {
-    this.counters.wakes += 1;
-    this.lastWake = {
-      time: new Date().toISOString(),
-      keyword: d.keyword,
-      score: Math.round(d.score * 1000) / 1000,
-      frameIndex: d.frameIndex,
-    };
+  get dontSaveRecordings(): boolean {
+    return this.dontSave;
   }
 
-  upload(outcome: 'sent' | 'aborted' | 'failed'): void {
-    if (outcome === 'sent') this.counters.uploads += 1;
-    if (outcome === 'failed') this.counters.uploadFailures += 1;
+  /** Listens to everything the device reports. */
+  watchDevice(device: Device): void {
+    device.on('state', (s) => {
+      this.state = s.state;
+      this.emit('changed');
+    });
+    device.on('wake', (w) => {
+      this.counters.wakes += 1;
+      this.lastWake = {
+        time: new Date().toISOString(),
+        keyword: w.keyword,
+        score: Math.round(w.score * 1000) / 1000,
+      };
+      this.emit('changed');
+    });
+    device.on('upload', (u) => {
+      if (u.outcome === 'sent') this.counters.uploads += 1;
+      if (u.outcome === 'failed') this.counters.uploadFailures += 1;
+      this.emit('changed');
+    });
+    device.on('facts', (model) => this.onFacts(model));
+    device.on('volume', () => this.emit('changed'));
+    device.on('falseWake', () => {
+      this.counters.falseWakes += 1;
+      // Logged with the score so thresholds can be tuned from real false wakes.
+      this.log.warn(
+        { lastWake: this.lastWake, falseWakes: this.counters.falseWakes },
+        'owner reported a false wake',
+      );
+      this.emit('changed');
+    });
   }
 
-  falseWake(log: Logger): void {
-    this.counters.falseWakes += 1;
-    // Logged with the score so thresholds can be tuned from real false wakes.
-    log.warn(
-      { lastWake: this.lastWake, falseWakes: this.counters.falseWakes },
-      'owner reported a false wake',
-    );
+  /** The transport's view of the link (with `connecting`, which the machine does not need). */
+  onLink(link: LinkStatus): void {
+    this.link = link;
+    this.emit('changed');
   }
 
-  setProblem(problem: PartProblem): void {
-    this.problems.set(problem.part, problem);
+  onDropped(total: number): void {
+    this.dropped = total;
   }
 
-  clearProblem(part: string): void {
-    this.problems.delete(part);
+  /** A part reports that it runs degraded (simulated GPIO, a wake engine fallback) or is well. */
+  onPartStatus(part: string, problem: { code: string; message: string } | undefined): void {
+    if (problem) this.problems.set(part, { part, ...problem });
+    else this.problems.delete(part);
+    this.emit('changed');
   }
 
   snapshot(): DeviceSnapshot {
-    const lastWake = this.lastWake
-      ? { time: this.lastWake.time, keyword: this.lastWake.keyword, score: this.lastWake.score }
-      : undefined;
     return {
-      state: this.lastState,
-      muted: this.lastState === 'muted',
-      volume: this.player.volume,
+      state: this.state,
+      muted: this.state === 'muted',
+      volume: this.volume(),
       link: this.link,
-      ...(lastWake ? { lastWake } : {}),
-      counters: { ...this.counters, droppedFrames: this.droppedFrames },
-      dontSaveRecordings: this.dontSaveRecordings,
+      ...(this.lastWake ? { lastWake: this.lastWake } : {}),
+      counters: { ...this.counters, droppedFrames: this.dropped },
+      dontSaveRecordings: this.dontSave,
       problems: [...this.problems.values()],
     };
+  }
+
+  /**
+   * A critical part that is down (capture, ledger) is a problem the owner must see named,
+   * not only as the `error` state: listed with its cause until it recovers.
+   */
+  private onFacts(model: Model): void {
+    this.dontSave = model.dontSaveRecordings;
+    for (const part of Object.keys(DOWN_CODES) as CriticalPart[]) {
+      const failed = model.failed.find((f) => f.part === part);
+      if (failed) {
+        this.problems.set(part, { part, code: DOWN_CODES[part], message: failed.cause });
+      } else {
+        this.problems.delete(part);
+      }
+    }
+    this.emit('changed');
   }
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeWavFile } from '../audio/wav.js';
@@ -8,15 +7,18 @@ import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { UploadRecorder, UtteranceTransport } from './ports.js';
-import type { EndReason, Trigger } from './states.js';
 import {
-  UtteranceSession,
-  type SessionResult,
-  type SpeechEndDetector,
-} from './utterance-session.js';
+  closeOutcome,
+  closeReason,
+  type EndReason,
+  type UploadClose,
+  type Utterance,
+  type UtteranceTrigger,
+} from './states.js';
+import { UtteranceAudio, type SpeechEndDetector, type UtteranceResult } from './utterance-audio.js';
 
-export interface UploadRecord extends SessionResult {
-  trigger: Trigger;
+export interface UploadRecord extends UtteranceResult {
+  trigger: UtteranceTrigger;
   reason: string;
   outcome: 'sent' | 'aborted' | 'failed';
   dontSaveRecordings: boolean;
@@ -34,90 +36,94 @@ export interface UploadsOptions {
   /** End of speech; one detector, reset for each utterance. */
   vad: SpeechEndDetector;
   /** An upload closed (sent, aborted or failed), after the ledger has its record. */
-  onReport: (record: UploadRecord) => void;
-  /** The transport refused to open, or the ledger could not record: uploads must stop. */
-  onOpenFailed: (code: string, cause: string) => void;
-  onLedgerFailed: (err: unknown, duringCommit: boolean) => void;
+  onClosed: (record: UploadRecord) => void;
+  /** The transport refused to open the utterance. */
+  onOpenFailed: (id: string, message: string) => void;
+}
+
+interface Open {
+  audio: UtteranceAudio;
+  trigger: UtteranceTrigger;
+  dontSaveRecordings: boolean;
+  openedAt: number;
+  wallStart: string;
 }
 
 /**
  * The life of one utterance upload, as the state machine's effects drive it: open
- * (pre-roll, then live frames through the session), and close. A completed utterance is
- * written to the ledger first and only then committed to the cloud (`utterance.end`); if
- * the ledger cannot be written it is aborted instead: no upload without a record (P4).
+ * (pre-roll, then live frames), and close. A completed utterance is written to the
+ * ledger first and only then committed to the cloud (`utterance.end`); if the ledger
+ * cannot be written it is aborted instead: no upload without a record (P4).
  */
 export class Uploads {
-  private session: UtteranceSession | undefined;
-  private meta: { trigger: Trigger; openedAt: number; wallStart: string } | undefined;
+  private current: Open | undefined;
   private readonly preRollSamples: number;
 
   constructor(private readonly options: UploadsOptions) {
     this.preRollSamples = Math.round((options.config.audio.preRollMs / 1000) * SAMPLE_RATE);
   }
 
-  /** The open utterance's id. */
-  get currentId(): string | undefined {
-    return this.session?.id;
-  }
-
-  /** Feeds a live frame; resolves to why speech ended on it, if it did. */
-  async onFrame(frame: Frame): Promise<EndReason | undefined> {
-    const session = this.session;
-    if (!session) return undefined;
-    const ended = await session.onFrame(frame);
-    // The session may have been closed meanwhile (mute, link down): not ours to end.
-    return this.session === session ? ended : undefined;
+  /** Feeds a live frame; resolves to why speech ended on it, with the utterance's id. */
+  async onFrame(frame: Frame): Promise<{ id: string; reason: EndReason } | undefined> {
+    const open = this.current;
+    if (!open) return undefined;
+    const reason = await open.audio.onFrame(frame);
+    return reason ? { id: open.audio.id, reason } : undefined;
   }
 
   /** `recent`: the pre-roll ring, oldest first, ending with the frame the wake fired on. */
-  open(trigger: Trigger, recent: readonly Frame[], dontSaveRecordings: boolean): void {
+  open(utterance: Utterance, recent: readonly Frame[], dontSaveRecordings: boolean): void {
     const { config, transport, clock, log } = this.options;
-    const usePreRoll = trigger.kind === 'wake';
-    const frames = usePreRoll ? recent : [];
+    const { id, trigger } = utterance;
+    const frames = trigger.kind === 'wake' ? recent : [];
     const preRollSamples = Math.min(this.preRollSamples, frames.length * FRAME_SAMPLES);
     const last = recent[recent.length - 1];
     const nextSample = last ? (last.index + 1) * FRAME_SAMPLES : 0;
     const preRollMs = Math.round((preRollSamples / SAMPLE_RATE) * 1000);
-    const id = randomUUID();
-    let handle;
+    let upload;
     try {
-      handle = transport.openUtterance({ id, trigger, preRollMs, dontSaveRecordings });
+      upload = transport.openUtterance({ id, trigger, preRollMs, dontSaveRecordings });
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'cannot open an utterance');
-      queueMicrotask(() => this.options.onOpenFailed('E_OPEN', errorMessage(err)));
+      queueMicrotask(() => this.options.onOpenFailed(id, errorMessage(err)));
       return;
     }
-    const session = new UtteranceSession(
-      handle,
+    const audio = new UtteranceAudio(
+      upload,
       config.utterance,
       this.options.vad,
       nextSample - preRollSamples,
       preRollMs,
       config.audio.debugSaveAudioDir !== undefined,
     );
-    this.session = session;
-    this.meta = { trigger, openedAt: clock.now(), wallStart: new Date().toISOString() };
-    if (preRollSamples > 0) session.sendPreRoll(frames, preRollSamples);
+    this.current = {
+      audio,
+      trigger,
+      dontSaveRecordings,
+      openedAt: clock.now(),
+      wallStart: new Date().toISOString(),
+    };
+    if (preRollSamples > 0) audio.sendPreRoll(frames, preRollSamples);
     log.info({ id, trigger: trigger.kind, preRollMs }, 'utterance opened');
   }
 
-  close(how: 'end' | 'abort' | 'failed', reason: string, dontSaveRecordings: boolean): void {
-    const session = this.session;
-    const meta = this.meta;
-    if (!session || !meta) return;
-    this.session = undefined;
-    this.meta = undefined;
+  close(id: string, close: UploadClose): void {
+    const open = this.current;
+    if (!open || open.audio.id !== id) return;
+    this.current = undefined;
+    const { audio } = open;
     // Aborted or failed: the cloud is told to discard it (a no-op when the link is gone).
-    if (how !== 'end') session.abort(reason);
-    const result = session.finish();
-    this.saveDebugAudio(result.id, session.keptAudio());
+    if (close.how !== 'end') audio.abort(close.reason);
+    const result = audio.finish();
+    this.saveDebugAudio(result.id, audio.keptAudio());
+    const reason = closeReason(close);
     const record: UploadRecord = {
       ...result,
-      trigger: meta.trigger,
+      trigger: open.trigger,
       reason,
-      outcome: how === 'end' ? 'sent' : how === 'abort' ? 'aborted' : 'failed',
-      dontSaveRecordings,
-      openedAt: meta.openedAt,
+      outcome: closeOutcome(close),
+      dontSaveRecordings: open.dontSaveRecordings,
+      openedAt: open.openedAt,
       closedAt: this.options.clock.now(),
     };
     const recorded = this.options.recorder?.record({
@@ -126,28 +132,29 @@ export class Uploads {
       preRollMs: record.preRollMs,
       outcome: record.outcome,
       reason,
-      dontSaveRecordings,
+      dontSaveRecordings: record.dontSaveRecordings,
       bytes: record.bytes,
       durationMs: record.durationMs,
       sha256: record.sha256,
-      start: meta.wallStart,
+      start: open.wallStart,
       end: new Date().toISOString(),
     });
-    if (how !== 'end' || !recorded) {
-      if (how === 'end') session.commit(reason);
-      this.options.onReport(record);
-      recorded?.catch((err: unknown) => this.options.onLedgerFailed(err, false));
+    if (close.how !== 'end' || !recorded) {
+      if (close.how === 'end') audio.commit(close.reason);
+      this.options.onClosed(record);
+      // A failed write is reported by the ledger itself (it goes down, uploads stop).
+      recorded?.catch(() => undefined);
       return;
     }
+    const endReason = close.reason;
     recorded.then(
       () => {
-        session.commit(reason);
-        this.options.onReport(record);
+        audio.commit(endReason);
+        this.options.onClosed(record);
       },
-      (err: unknown) => {
-        session.abort('ledger unavailable');
-        this.options.onReport({ ...record, outcome: 'failed', reason: 'ledger unavailable' });
-        this.options.onLedgerFailed(err, true);
+      () => {
+        audio.abort('ledger failed');
+        this.options.onClosed({ ...record, outcome: 'failed', reason: 'ledger unavailable' });
       },
     );
   }

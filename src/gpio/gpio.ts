@@ -80,6 +80,7 @@ export const defaultBackendFactory: BackendFactory = (name, { profile, logger })
  * says so loudly (a warning and a `status` event with `degraded`).
  */
 export class Gpio extends TypedEmitter<GpioEvents> {
+  readonly name = 'gpio';
   private phase: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private backend: GpioBackend | undefined;
   private readonly leds = new Map<string, ManagedLed>();
@@ -150,7 +151,7 @@ export class Gpio extends TypedEmitter<GpioEvents> {
   }
 
   /** Every LED off, every pin released, all timers cancelled. Safe to call twice. */
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
     this.options.clock.clearTimeout(this.quietTimer);

@@ -13,12 +13,12 @@ import {
   type CloudMessage,
   type HelloMessage,
   type StateMessage,
-  type Trigger,
+  type WireTrigger,
 } from './protocol/index.js';
 import { ReplyTracker } from './reply-tracker.js';
 import { checkEndpoint, readTlsMaterial } from './tls.js';
 import type { CloudLinkEvents, LinkStatusEvent, ProtocolErrorEvent } from './types.js';
-import { Upload, type UploadHandle } from './uploader.js';
+import { Upload, type CloudUpload } from './uploader.js';
 
 /**
  * The device's side of the cloud link: one TLS WebSocket kept open while started
@@ -58,10 +58,10 @@ export interface CloudLinkOptions {
   errorAnswers?: { max: number; windowMs: number };
 }
 
-export interface UtteranceMeta {
+export interface UtteranceStart {
   /** Defaults to a random UUID. */
   id?: string;
-  trigger: Trigger;
+  trigger: WireTrigger;
   /** Audio from before the trigger at the head of what will be written (P3: at most 2000). */
   preRollMs: number;
 }
@@ -156,7 +156,7 @@ export class CloudLink extends TypedEmitter<CloudLinkEvents> {
    * another utterance is still open and E_LINK_BAD_UTTERANCE for an invalid id,
    * trigger or pre-roll (over 2000 ms, P3): both are bugs in the caller.
    */
-  openUtterance(meta: UtteranceMeta): UploadHandle {
+  openUtterance(meta: UtteranceStart): CloudUpload {
     if (this.upload?.state === 'open') {
       throw new EarshotError('E_LINK_BUSY', `utterance ${this.upload.id} is still open`);
     }
@@ -303,7 +303,7 @@ export class CloudLink extends TypedEmitter<CloudLinkEvents> {
  * anyway, but the device should learn about it here, with the reason. P3 lives here
  * too: never more than 2 s of pre-roll.
  */
-function checkMeta(id: string, meta: UtteranceMeta): void {
+function checkMeta(id: string, meta: UtteranceStart): void {
   const problems: string[] = [];
   if (!utteranceId.safeParse(id).success) problems.push(`bad id "${id}"`);
   if (!triggerSchema.safeParse(meta.trigger).success) problems.push('bad trigger');

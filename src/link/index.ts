@@ -3,8 +3,14 @@
  * (`./protocol/index.js`) is exported separately for the reference cloud.
  */
 export { CloudLink } from './cloud-link.js';
-export type { CloudLinkOptions, HelloInfo, LinkSettings, UtteranceMeta } from './cloud-link.js';
-export type { UploadHandle, UploadState, UploadSummary } from './uploader.js';
+export type { CloudLinkOptions, HelloInfo, LinkSettings, UtteranceStart } from './cloud-link.js';
+export type { CloudUpload, UploadState, UploadResult } from './uploader.js';
 export type * from './types.js';
-export type { AbortReason, EndReason, Settings, Trigger, AudioFormat } from './protocol/index.js';
+export type {
+  WireAbortReason,
+  WireEndReason,
+  Settings,
+  WireTrigger,
+  AudioFormat,
+} from './protocol/index.js';
 export { SUBPROTOCOL, PROTOCOL_VERSION } from './protocol/index.js';

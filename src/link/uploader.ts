@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { AbortReason, DeviceMessage, EndReason } from './protocol/index.js';
+import type { WireAbortReason, DeviceMessage, WireEndReason } from './protocol/index.js';
 
 /**
  * One utterance on its way to the cloud. The device's state machine opens it when it
@@ -8,7 +8,7 @@ import type { AbortReason, DeviceMessage, EndReason } from './protocol/index.js'
  * `write` runs inside the audio loop: no awaiting, no queue of our own beyond the
  * socket's, and a hard limit on that.
  */
-export interface UploadSummary {
+export interface UploadResult {
   /** Audio duration of the bytes sent, from the byte count and the capture format. */
   durationMs: number;
   /** Payload bytes handed to the connection. */
@@ -19,7 +19,7 @@ export interface UploadSummary {
   completed: boolean;
 }
 
-export interface UploadHandle {
+export interface CloudUpload {
   readonly id: string;
   /**
    * Sends one chunk of s16le PCM. Returns false and sends nothing once the upload is
@@ -28,9 +28,9 @@ export interface UploadHandle {
    */
   write(pcm: Buffer): boolean;
   /** Ends the utterance normally; idempotent. Returns what was sent. */
-  end(reason: EndReason): UploadSummary;
+  end(reason: WireEndReason): UploadResult;
   /** Drops the utterance; the cloud discards it. Idempotent. */
-  abort(reason: AbortReason): void;
+  abort(reason: WireAbortReason): void;
   /** `open` until end/abort; `failed` after a dropped link or backpressure. */
   readonly state: UploadState;
 }
@@ -56,7 +56,7 @@ export interface UploadOptions {
   onClosed: (id: string, state: Exclude<UploadState, 'open'>) => void;
 }
 
-export class Upload implements UploadHandle {
+export class Upload implements CloudUpload {
   private current: UploadState = 'open';
   private sent = 0;
   private readonly hash: Hash = createHash('sha256');
@@ -96,7 +96,7 @@ export class Upload implements UploadHandle {
     return true;
   }
 
-  end(reason: EndReason): UploadSummary {
+  end(reason: WireEndReason): UploadResult {
     if (this.current === 'open') {
       this.current = 'ended';
       const summary = this.summary(true);
@@ -107,7 +107,7 @@ export class Upload implements UploadHandle {
     return this.summary(this.current === 'ended');
   }
 
-  abort(reason: AbortReason): void {
+  abort(reason: WireAbortReason): void {
     if (this.current !== 'open') return;
     this.current = 'aborted';
     this.options.sink.send({ type: 'utterance.abort', id: this.id, reason });
@@ -124,7 +124,7 @@ export class Upload implements UploadHandle {
     queueMicrotask(() => this.options.onFailed(this.id, code, message));
   }
 
-  private summary(completed: boolean): UploadSummary {
+  private summary(completed: boolean): UploadResult {
     this.digest ??= this.hash.digest('hex');
     return {
       durationMs: Math.round(this.sent / this.options.bytesPerMs),
@@ -135,6 +135,6 @@ export class Upload implements UploadHandle {
   }
 }
 
-function strip(s: UploadSummary): { durationMs: number; bytes: number; sha256: string } {
+function strip(s: UploadResult): { durationMs: number; bytes: number; sha256: string } {
   return { durationMs: s.durationMs, bytes: s.bytes, sha256: s.sha256 };
 }

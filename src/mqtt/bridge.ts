@@ -1,6 +1,7 @@
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../config/sections/mqtt.js';
 import { Backoff } from '../shared/backoff.js';
+import { RealClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import type { DeviceSnapshot } from '../shared/device-status.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -30,6 +31,7 @@ const QOS = 1;
  * reconnect), and every failure becomes a log line and a `status` event.
  */
 export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
+  readonly name = 'mqtt';
   readonly topics: MqttTopics;
   private readonly outbox = new Outbox();
   private readonly backoff: Backoff;
@@ -42,7 +44,8 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
   /** Bumped by start() and stop(), so an attempt begun before a restart goes quietly away. */
   private generation = 0;
   private lastFailure: string | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private readonly clock: Clock;
   private connectedAt: number | undefined;
   /** After `removeDiscovery()` the configs stay cleared, even across reconnects. */
   private discoveryMode: 'publish' | 'remove' | 'off';
@@ -66,6 +69,7 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
     this.connectFn = options.connect ?? mqttConnect;
     this.stableMs = options.stableMs ?? 10_000;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 2000;
+    this.clock = options.clock ?? new RealClock();
   }
 
   get status(): MqttStatus {
@@ -98,7 +102,7 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
     if (!this.running) return;
     this.running = false;
     this.generation += 1;
-    clearTimeout(this.retryTimer);
+    this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     const client = this.client;
     this.client = undefined;
@@ -154,11 +158,11 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
     return new Promise((resolve) => {
       const onStatus = (s: MqttStatus): void => {
         if (s.status !== 'up') return;
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         this.off('status', onStatus);
         resolve(true);
       };
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.off('status', onStatus);
         resolve(false);
       }, timeoutMs);
@@ -198,7 +202,9 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
       this.client = undefined;
       discard(client);
       const wasUp = this.connectedAt !== undefined;
-      if (wasUp && Date.now() - (this.connectedAt ?? 0) >= this.stableMs) this.backoff.reset();
+      if (wasUp && this.clock.now() - (this.connectedAt ?? 0) >= this.stableMs) {
+        this.backoff.reset();
+      }
       this.connectedAt = undefined;
       this.retryLater(url, generation, lastError ?? 'connection closed', wasUp);
     });
@@ -216,12 +222,12 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
       { broker: describeBroker(url), cause, attempt: this.backoff.attempts, retryInMs: delay },
       wasUp ? 'MQTT connection lost' : 'MQTT broker unreachable',
     );
-    this.retryTimer = setTimeout(() => void this.attempt(url, generation), delay);
+    this.retryTimer = this.clock.setTimeout(() => void this.attempt(url, generation), delay);
   }
 
   private onConnect(client: MqttClient): void {
     if (client !== this.client) return;
-    this.connectedAt = Date.now();
+    this.connectedAt = this.clock.now();
     this.lastFailure = undefined;
     const filters = [...this.topics.commandFilters];
     if (this.discoveryMode === 'publish') filters.push(this.haStatus);
@@ -343,11 +349,11 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
   }
 
   private bounded<T>(promise: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timed out')), this.stopTimeoutMs);
+      timer = this.clock.setTimeout(() => reject(new Error('timed out')), this.stopTimeoutMs);
     });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([promise, timeout]).finally(() => this.clock.clearTimeout(timer));
   }
 }
 

@@ -1,4 +1,5 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
+import type { Clock } from '../shared/clock.js';
 import type { DeviceCommand, LinkStatusName } from '../shared/device-status.js';
 
 /** The bridge's public contract: its status, its events and its construction options. */
@@ -47,4 +48,6 @@ export interface MqttBridgeOptions {
   stableMs?: number;
   /** Upper bound for each step of `stop()` (publish `offline`, then disconnect). */
   stopTimeoutMs?: number;
+  /** Times retries, waits and the stability window (default: real time). */
+  clock?: Clock;
 }

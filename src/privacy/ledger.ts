@@ -10,6 +10,7 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { RealClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { EarshotError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
@@ -23,6 +24,10 @@ export interface LedgerOptions {
   log: Logger;
   /** Bound on entries waiting to be written; past it appends fail (no unbounded queue). */
   maxPending?: number;
+  /** Times the recovery checks (default: real time). */
+  clock?: Clock;
+  /** While failed, how often the ledger checks whether it can be written again. */
+  probeMs?: number;
 }
 
 export type LedgerEvents = {
@@ -39,6 +44,7 @@ export type LedgerEvents = {
  * the ledger opens, kept as it is, and the next entry starts on a clean line.
  */
 export class Ledger extends TypedEmitter<LedgerEvents> {
+  readonly name = 'ledger';
   private handle: FileHandle | undefined;
   private prev = GENESIS;
   private seq = 0;
@@ -48,9 +54,40 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
   private pending = 0;
   private broken: EarshotError | undefined;
   private headWrite: Promise<void> = Promise.resolve();
+  private readonly clock: Clock;
+  private probeTimer: TimerHandle | undefined;
+  private stopped = false;
 
   constructor(private readonly options: LedgerOptions) {
     super();
+    this.clock = options.clock ?? new RealClock();
+  }
+
+  /**
+   * Opens the ledger as a part of the device. A ledger that cannot be opened does not
+   * stop the device (MQTT, LEDs, the mute still work): it is reported as failed, uploads
+   * stay stopped, and it recovers on its own once it can be written.
+   */
+  async start(): Promise<void> {
+    this.stopped = false;
+    try {
+      await this.open();
+    } catch (err) {
+      this.fail(
+        new EarshotError(
+          'E_LEDGER_WRITE',
+          `cannot open the ledger ${this.options.file}: ${errorMessage(err)}`,
+          { cause: err, hint: 'free disk space or fix the state directory' },
+        ),
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    await this.close();
   }
 
   get file(): string {
@@ -108,11 +145,7 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
     });
   }
 
-  /**
-   * After a failure: can the ledger be written again (space free, file writable)?
-   * Recovery is announced only by a real successful append, so this is a hint for
-   * the device to try again, not a promise.
-   */
+  /** After a failure: can the ledger be written again (space free, directory writable)? */
   async probe(minFreeBytes = 64 * 1024): Promise<boolean> {
     try {
       const fs = await statfs(dirname(this.options.file));
@@ -123,10 +156,36 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
     }
   }
 
-  /** Marks the ledger usable again after a successful probe. */
-  markRecovered(): void {
+  /**
+   * While failed, checks now and then whether the ledger can be written again; when
+   * it can, reopens it and says so (the one place the ledger recovers, besides a
+   * successful append).
+   */
+  private scheduleProbe(): void {
+    if (this.stopped || this.probeTimer || !this.broken) return;
+    this.probeTimer = this.clock.setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.recheck();
+    }, this.options.probeMs ?? 30_000);
+  }
+
+  private async recheck(): Promise<void> {
+    if (!this.broken || this.stopped) return;
+    try {
+      if (!(await this.probe())) throw new Error('not writable yet');
+      await this.open();
+    } catch {
+      this.scheduleProbe();
+      return;
+    }
+    if (!this.stopped) this.recovered();
+  }
+
+  private recovered(): void {
     if (!this.broken) return;
     this.broken = undefined;
+    this.clock.clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
     this.options.log.info('ledger writable again: uploads resume');
     this.emit('recovered');
   }
@@ -180,10 +239,7 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
     });
     this.seq = full.seq;
     this.size += Buffer.byteLength(text);
-    if (this.broken) {
-      this.broken = undefined;
-      this.emit('recovered');
-    }
+    this.recovered();
     if (this.size >= this.options.maxBytes) await this.rotate();
     return full;
   }
@@ -195,6 +251,7 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
       this.options.log.error({ code: err.code, err: err.message }, 'ledger failed: uploads stop');
       this.emit('failed', err);
     }
+    this.scheduleProbe();
     return err;
   }
 

@@ -1,7 +1,9 @@
 import type { Config } from '../config/schema.js';
 import { EarshotError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { WakeDetector } from './detector.js';
+import type { Frame } from '../shared/audio-format.js';
+import { TypedEmitter } from '../shared/typed-emitter.js';
+import type { Detection, WakeDetector } from './detector.js';
 import { OpenWakeWordDetector } from './openwakeword/detector.js';
 import { mapPorcupineError } from './porcupine-errors.js';
 import { PorcupineDetector, type PorcupineBinding } from './porcupine.js';
@@ -86,4 +88,66 @@ async function startOpenWakeWord(config: Config['wake'], log: Logger): Promise<W
   await detector.start();
   log.info({ engine: detector.engine, keywords: detector.keywords }, 'wake word engine ready');
   return detector;
+}
+
+export type ConfiguredWakeEvents = {
+  /** The configured engine could not start and openWakeWord runs instead (`undefined`: as configured). */
+  status: [WakeFactoryResult['fallback']];
+};
+
+/**
+ * The wake-word engine as a part of the device: built from the config at once, its
+ * models loaded by `start()` (Porcupine, or openWakeWord when Porcupine cannot start and
+ * the config allows the fallback: then `status` says so).
+ */
+export class ConfiguredWake extends TypedEmitter<ConfiguredWakeEvents> implements WakeDetector {
+  readonly name = 'wake';
+  private inner: WakeDetector | undefined;
+  private fallbackValue: WakeFactoryResult['fallback'];
+
+  constructor(
+    private readonly config: Config['wake'],
+    private readonly log: Logger,
+    private readonly opts: WakeFactoryOptions = {},
+  ) {
+    super();
+  }
+
+  get engine(): string {
+    return this.inner?.engine ?? this.config.engine;
+  }
+
+  get keywords(): readonly string[] {
+    return this.inner?.keywords ?? [];
+  }
+
+  /** Set while openWakeWord stands in for the configured engine. */
+  get fallback(): WakeFactoryResult['fallback'] {
+    return this.fallbackValue;
+  }
+
+  async start(): Promise<void> {
+    if (this.inner) return;
+    const { detector, fallback } = await createWakeDetector(this.config, this.log, this.opts);
+    this.inner = detector;
+    this.fallbackValue = fallback;
+    if (fallback) this.emit('status', fallback);
+  }
+
+  process(frame: Frame): Promise<Detection[]> {
+    if (!this.inner) {
+      return Promise.reject(new EarshotError('E_WAKE_STATE', 'wake detector used before start()'));
+    }
+    return this.inner.process(frame);
+  }
+
+  reset(): void {
+    this.inner?.reset();
+  }
+
+  async stop(): Promise<void> {
+    const inner = this.inner;
+    this.inner = undefined;
+    await inner?.stop();
+  }
 }

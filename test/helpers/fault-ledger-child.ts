@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     log,
     onStarted: (runtime) => {
       // Read the machine's model at the end of the recording (before shutdown).
-      runtime.loop.on('end', () => (model = runtime.device.currentModel));
+      runtime.loop.on('end', () => (model = runtime.device.model));
     },
   });
   const out = {

@@ -1,7 +1,7 @@
 import { MicSource } from '../../src/audio/sources/mic-source.js';
 import { NullSink } from '../../src/audio/sinks/null-sink.js';
 import { loadConfig } from '../../src/config/load.js';
-import { Runtime } from '../../src/device/runtime.js';
+import { Runtime } from '../../src/device/wiring.js';
 import { RealClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
 

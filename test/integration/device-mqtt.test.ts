@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../src/device/runtime.js';
+import type { Runtime } from '../../src/device/wiring.js';
 import { PacedFifoMic } from '../helpers/alsa-fifo.js';
 import { micRuntime } from '../helpers/mic-runtime.js';
 import { eventually, Mosquitto, Probe } from '../helpers/mosquitto.js';
@@ -109,20 +109,16 @@ describe('the device over MQTT', () => {
 
     await probe.publish(`${base}/dont_save_recordings/set`, 'OFF');
     await eventually(
-      () => (runtime.device.status.dontSaveRecordings === false ? true : undefined),
+      () => (runtime.status.dontSaveRecordings === false ? true : undefined),
       'retention off',
     );
     await probe.publish(`${base}/dont_save_recordings/set`, 'ON');
-    await eventually(
-      () => (runtime.device.status.dontSaveRecordings ? true : undefined),
-      'retention on',
-    );
+    await eventually(() => (runtime.status.dontSaveRecordings ? true : undefined), 'retention on');
 
-    const before = runtime.device.status.snapshot().counters.falseWakes;
+    const before = runtime.status.snapshot().counters.falseWakes;
     await probe.publish(`${base}/command/false_wake`, 'PRESS');
     await eventually(
-      () =>
-        runtime.device.status.snapshot().counters.falseWakes === before + 1 ? true : undefined,
+      () => (runtime.status.snapshot().counters.falseWakes === before + 1 ? true : undefined),
       'false wake counted',
     );
   });

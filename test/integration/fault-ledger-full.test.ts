@@ -114,7 +114,7 @@ describe('fault injection: the ledger disk is full', () => {
       expect(seen.utterances).toEqual([]);
 
       // A clear log line, and the defined state: error, part ledger, with the cause.
-      const failed = result.logs.filter((l) => l.msg === 'ledger write failed: uploads stop');
+      const failed = result.logs.filter((l) => l.msg === 'ledger failed: uploads stop');
       expect(failed[0]?.err).toMatch(/ENOSPC|no space left/i);
       expect(result.model.state).toMatchObject({ name: 'error', part: 'ledger' });
       expect(result.model.state.cause).toMatch(/ENOSPC|no space left/i);

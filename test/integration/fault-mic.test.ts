@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MicSource } from '../../src/audio/sources/mic-source.js';
-import type { Runtime } from '../../src/device/runtime.js';
+import type { Runtime } from '../../src/device/wiring.js';
 import { PacedFifoMic } from '../helpers/alsa-fifo.js';
 import { micRuntime } from '../helpers/mic-runtime.js';
 import { eventually, Mosquitto, Probe } from '../helpers/mosquitto.js';
@@ -92,7 +92,7 @@ describe('fault injection: the microphone is unplugged and plugged back', () => 
       () => (JSON.parse(last(`${base}/problems`) ?? '{}').count === 0 ? true : undefined),
       'no problems on MQTT',
     );
-    expect(runtime.device.status.snapshot().problems).toEqual([]);
+    expect(runtime.status.snapshot().problems).toEqual([]);
     // alexa-twice says "Alexa" at about 2 s and 7.4 s of each 12 s loop.
     await eventually(
       () => (last(`${base}/state`) === 'listening' ? true : undefined),

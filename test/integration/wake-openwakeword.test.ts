@@ -11,8 +11,8 @@ import {
 } from '../../src/wake/openwakeword/detector.js';
 import { SpeechCheck } from '../../src/wake/openwakeword/vad.js';
 import { SileroVad } from '../../src/audio/silero-vad.js';
-import { sileroModelPath } from '../../src/shared/silero-stream.js';
-import { modelSessions } from '../../src/shared/shared-sessions.js';
+import { sileroModelPath } from '../../src/models/silero-stream.js';
+import { modelSessions } from '../../src/models/sessions.js';
 import { tempDir } from '../helpers/paths.js';
 
 /**

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { NullSink } from '../../audio/sinks/null-sink.js';
 import { CloudTransport } from '../../device/cloud-transport.js';
-import { Runtime } from '../../device/runtime.js';
+import { Runtime } from '../../device/wiring.js';
 import { verifyLedger } from '../../privacy/verify.js';
 import { FRAME_MS, FRAME_SAMPLES } from '../../shared/audio-format.js';
 import { ManualClock } from '../../shared/clock.js';
@@ -166,10 +166,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       lastIndex = frame.index;
       sampleMinute(frame.index);
     },
-    onDevice: (device) => observer.watchDevice(device),
     // The first wake word must not race the TLS handshake.
     waitForLinkMs: 15_000,
   });
+  observer.watchDevice(runtime.device);
   observer.watchLeds(runtime.gpio);
 
   let chaos: Chaos | undefined;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { audioDevices } from '../../device/runtime.js';
+import { audioDevices } from '../../device/wiring.js';
 import { loadBoardProfile } from '../../config/board-profile.js';
 import { ledgerPath } from '../../privacy/ledger-path.js';
 import { addConfigOptions, configFromOptions, type ConfigOptions } from '../config-options.js';

@@ -1,19 +1,13 @@
 import type { Command } from 'commander';
 import { MicSource } from '../../audio/sources/mic-source.js';
-import { loadConfig } from '../../config/load.js';
 import { NoCloudTransport } from '../../device/local-transport.js';
-import { Runtime } from '../../device/runtime.js';
+import { Runtime } from '../../device/wiring.js';
 import { statusLine } from '../../service/status-line.js';
 import { SystemdNotifier } from '../../service/systemd-notify.js';
 import { RealClock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';
 import { createRootLogger, partLogger, type Logger } from '../../shared/logger.js';
-import {
-  addConfigOptions,
-  configFromOptions,
-  DEFAULT_CONFIG_FILE,
-  type ConfigOptions,
-} from '../config-options.js';
+import { addConfigOptions, configFromOptions, type ConfigOptions } from '../config-options.js';
 
 /** How long shutdown may take before the process exits anyway. */
 const STOP_DEADLINE_MS = 5000;
@@ -45,17 +39,17 @@ export function registerRun(program: Command): void {
       ...(config.cloud.url ? {} : { transport: () => new NoCloudTransport() }),
     });
     await runtime.start();
-    const device = runtime.device;
-    notifier.ready(statusLine(device.status.snapshot()));
-    const reportStatus = (): void => notifier.status(statusLine(device.status.snapshot()));
-    device.on('changed', reportStatus);
+    const { device, status } = runtime;
+    notifier.ready(statusLine(status.snapshot()));
+    const reportStatus = (): void => notifier.status(statusLine(status.snapshot()));
+    status.on('changed', reportStatus);
     const watchdog = startWatchdog(runtime, notifier);
     log.info({ device: config.device.id, state: device.state }, 'earshot is running');
 
     process.on('SIGHUP', () => reload(flags, runtime, log));
     const signal = await untilSignal();
     log.info({ signal }, 'stopping');
-    device.off('changed', reportStatus);
+    status.off('changed', reportStatus);
     notifier.stopping('stopping');
     clearInterval(watchdog);
     const deadline = setTimeout(() => {
@@ -97,11 +91,7 @@ function startWatchdog(runtime: Runtime, notifier: SystemdNotifier): NodeJS.Time
 function reload(flags: ConfigOptions, runtime: Runtime, log: Logger): void {
   let next;
   try {
-    next = loadConfig({
-      file: flags.config ?? DEFAULT_CONFIG_FILE,
-      env: process.env,
-      overrides: flags.set ?? [],
-    });
+    next = configFromOptions(flags);
   } catch (err) {
     log.error(
       { err: errorMessage(err) },

@@ -4,7 +4,7 @@ import type { AudioSink } from '../../audio/sinks/sink.js';
 import type { Config } from '../../config/schema.js';
 import type { UtteranceTransport } from '../../device/ports.js';
 import type { Device } from '../../device/device.js';
-import { Runtime } from '../../device/runtime.js';
+import { Runtime } from '../../device/wiring.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../../shared/audio-format.js';
 import { ManualClock, RealClock, type Clock } from '../../shared/clock.js';
 import { EarshotError } from '../../shared/errors.js';
@@ -102,7 +102,6 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
       await waitForNetwork(frame);
       manual.advanceTo(frameEnd(frame.index));
     },
-    onDevice: (device) => watch(device),
     waitForLinkMs: config.cloud.connectTimeoutMs,
   });
   // Shutdown turns every LED off and closes the link; those changes come after the
@@ -180,6 +179,7 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
   }
   const now = (): number => sec(clock.now());
 
+  watch(runtime.device);
   runtime.gpio.on('led', (e) => emit({ event: 'led', t: sec(e.at), name: e.name, on: e.on }));
   await runtime.start();
   if (origin === undefined) {

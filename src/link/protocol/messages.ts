@@ -59,7 +59,7 @@ export const trigger = z.object({
   /** The detector's score in [0, 1] (kind `wake`). */
   score: z.number().min(0).max(1).optional(),
 });
-export type Trigger = z.infer<typeof trigger>;
+export type WireTrigger = z.infer<typeof trigger>;
 
 /** Why the device ended an utterance normally. */
 export const END_REASONS = [
@@ -69,7 +69,7 @@ export const END_REASONS = [
   'maxDuration', // the hard cap on one utterance
   'noSpeech', // nothing was said before the no-speech timeout
 ] as const;
-export type EndReason = (typeof END_REASONS)[number];
+export type WireEndReason = (typeof END_REASONS)[number];
 
 /** Why an utterance was dropped; the cloud discards what it received. */
 export const ABORT_REASONS = [
@@ -79,7 +79,7 @@ export const ABORT_REASONS = [
   'error', // a device-side failure
   'shutdown', // the daemon is stopping
 ] as const;
-export type AbortReason = (typeof ABORT_REASONS)[number];
+export type WireAbortReason = (typeof ABORT_REASONS)[number];
 
 /* ---------------------------------------------------------------- device -> cloud */
 

@@ -1,5 +1,5 @@
 import { FRAME_SAMPLES } from '../../shared/audio-format.js';
-import { SILERO_CHUNK as CHUNK, SileroStream } from '../../shared/silero-stream.js';
+import { SILERO_CHUNK as CHUNK, SileroStream } from '../../models/silero-stream.js';
 
 /**
  * A voice-activity check with Silero VAD (the model bundled with openWakeWord), asked

@@ -7,10 +7,10 @@ import {
   frameBytes,
   type Frame,
 } from '../shared/audio-format.js';
-import type { UploadHandle, UploadSummary } from './ports.js';
+import type { CutReason, UploadSummary, UtteranceUpload } from './ports.js';
 import type { EndReason } from './states.js';
 
-export interface SessionLimits {
+export interface UtteranceLimits {
   maxMs: number;
   noSpeechTimeoutMs: number;
 }
@@ -25,7 +25,7 @@ export interface SpeechEndDetector {
   readonly heardSpeech: boolean;
 }
 
-export interface SessionResult extends UploadSummary {
+export interface UtteranceResult extends UploadSummary {
   id: string;
   /** First and one-past-last sample sent, on the source's time line. */
   startSample: number;
@@ -39,7 +39,7 @@ export interface SessionResult extends UploadSummary {
  * the hard cap, or no speech at all). It only *reports* the end; the state machine
  * decides, and closes the upload through the Device.
  */
-export class UtteranceSession {
+export class UtteranceAudio {
   private liveMs = 0;
   private endSample: number;
   private open = true;
@@ -49,8 +49,8 @@ export class UtteranceSession {
   private readonly kept: Buffer[] | undefined;
 
   constructor(
-    private readonly handle: UploadHandle,
-    private readonly limits: SessionLimits,
+    private readonly upload: UtteranceUpload,
+    private readonly limits: UtteranceLimits,
     private readonly vad: SpeechEndDetector,
     readonly startSample: number,
     readonly preRollMs: number,
@@ -62,7 +62,7 @@ export class UtteranceSession {
   }
 
   get id(): string {
-    return this.handle.id;
+    return this.upload.id;
   }
 
   /**
@@ -102,7 +102,7 @@ export class UtteranceSession {
    * Stops taking audio and says what was sent (bytes, duration, SHA-256), without yet
    * telling the cloud: the Device records it in the ledger first, then commits.
    */
-  finish(): SessionResult {
+  finish(): UtteranceResult {
     this.open = false;
     const samples = this.endSample - this.startSample;
     return this.result({
@@ -118,30 +118,30 @@ export class UtteranceSession {
   }
 
   /** Sends `utterance.end`: the cloud may now act on the audio. */
-  commit(reason: string): void {
-    this.handle.end(reason);
+  commit(reason: EndReason): void {
+    this.upload.end(reason);
   }
 
   /** Tells the cloud to discard the utterance. */
-  abort(reason: string): void {
+  abort(reason: CutReason): void {
     this.open = false;
-    this.handle.abort(reason);
+    this.upload.abort(reason);
   }
 
   private send(bytes: Buffer, samples: number): void {
     // A refused write (upload already closed by the link) sends nothing; the link
     // reports the failure through its own event.
-    if (this.handle.write(bytes)) {
+    if (this.upload.write(bytes)) {
       this.hash.update(bytes);
       this.kept?.push(Buffer.from(bytes));
       this.endSample += samples;
     }
   }
 
-  private result(summary: UploadSummary): SessionResult {
+  private result(summary: UploadSummary): UtteranceResult {
     return {
       ...summary,
-      id: this.handle.id,
+      id: this.upload.id,
       startSample: this.startSample,
       endSample: this.endSample,
       preRollMs: this.preRollMs,

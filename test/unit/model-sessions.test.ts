@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SharedSessions } from '../../src/shared/shared-sessions.js';
+import { ModelSessions } from '../../src/models/sessions.js';
 
 class FakeSession {
   released = 0;
@@ -8,9 +8,9 @@ class FakeSession {
   }
 }
 
-describe('SharedSessions', () => {
+describe('ModelSessions', () => {
   it('creates one session per key and releases it with its last user', async () => {
-    const sessions = new SharedSessions();
+    const sessions = new ModelSessions();
     let created = 0;
     const create = async () => {
       created += 1;
@@ -35,7 +35,7 @@ describe('SharedSessions', () => {
   });
 
   it('keys are separate', async () => {
-    const sessions = new SharedSessions();
+    const sessions = new ModelSessions();
     const a = await sessions.acquire('a', async () => new FakeSession());
     const b = await sessions.acquire('b', async () => new FakeSession());
     expect(a).not.toBe(b);
@@ -45,7 +45,7 @@ describe('SharedSessions', () => {
   });
 
   it('a failed load is not kept: every waiting user gets the error, the next one retries', async () => {
-    const sessions = new SharedSessions();
+    const sessions = new ModelSessions();
     const failing = async (): Promise<FakeSession> => {
       await new Promise((r) => setTimeout(r, 5));
       throw new Error('broken model');
@@ -61,6 +61,6 @@ describe('SharedSessions', () => {
   });
 
   it('releasing a key nobody holds does nothing', async () => {
-    await expect(new SharedSessions().release('nothing')).resolves.toBeUndefined();
+    await expect(new ModelSessions().release('nothing')).resolves.toBeUndefined();
   });
 });

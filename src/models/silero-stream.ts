@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
-import { SAMPLE_RATE } from './audio-format.js';
-import { EarshotError, errorMessage } from './errors.js';
-import { modelSessions } from './shared-sessions.js';
+import { SAMPLE_RATE } from '../shared/audio-format.js';
+import { EarshotError, errorMessage } from '../shared/errors.js';
+import { modelSessions } from './sessions.js';
 
 /** The Silero VAD model that ships with the openWakeWord model files. */
 export function sileroModelPath(): string {
@@ -19,7 +19,7 @@ const STATE = 2 * 1 * 64;
 /**
  * One stream through Silero VAD: its own input, recurrent state and output buffers,
  * bound to the session once so a step allocates nothing, on the one session that every
- * stream of the process shares (src/shared/shared-sessions.ts). The wake word's speech
+ * stream of the process shares (src/models/sessions.ts). The wake word's speech
  * check and the end-of-speech detector each hold a stream; this is the only place the
  * model is opened, so both get the same session options.
  */

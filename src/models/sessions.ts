@@ -15,7 +15,7 @@ interface Entry {
   users: number;
 }
 
-export class SharedSessions {
+export class ModelSessions {
   private readonly entries = new Map<string, Entry>();
 
   /**
@@ -58,4 +58,4 @@ export class SharedSessions {
 }
 
 /** The process-wide set: one session per model file. */
-export const modelSessions = new SharedSessions();
+export const modelSessions = new ModelSessions();
