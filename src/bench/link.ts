@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { startBenchCloud } from './bench-cloud.js';
 import { NullSink } from '../audio/sinks/null-sink.js';
 import { WavSource } from '../audio/sources/wav-source.js';
-import { readCaptureWav } from '../audio/wav.js';
+import { readCaptureWav } from '../shared/wav.js';
 import { loadConfig } from '../config/load.js';
 import { Runtime } from '../device/wiring.js';
 import { RealClock } from '../shared/clock.js';

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { WavSource } from '../audio/sources/wav-source.js';
 import { NullSink } from '../audio/sinks/null-sink.js';
-import { readCaptureWav } from '../audio/wav.js';
+import { readCaptureWav } from '../shared/wav.js';
 import { loadConfig } from '../config/load.js';
 import { Runtime } from '../device/wiring.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../shared/audio-format.js';

@@ -6,7 +6,7 @@ import { SUBPROTOCOL } from '../link/protocol/index.js';
 import { EarshotError, errorMessage } from '../shared/errors.js';
 import { silentLogger } from '../shared/logger.js';
 import { authorize } from './auth.js';
-import { Session } from './session.js';
+import { CloudConnection } from './connection.js';
 import { RecordingStore } from './store.js';
 import {
   CloudServerEmitter,
@@ -85,12 +85,12 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
   wss.on('connection', (ws: WebSocket, req) => {
     const auth = authorize(req, policy);
     const info = {
-      sessionId: Session.newId(),
+      sessionId: CloudConnection.newId(),
       remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`,
       ...(auth.ok && auth.certificateCn !== undefined ? { certificateCn: auth.certificateCn } : {}),
     };
     log.info(info, 'device connected');
-    new Session({
+    new CloudConnection({
       ws,
       info,
       events,

@@ -2,7 +2,15 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeWav, type Pcm } from './wav.js';
+import { decodeWav } from '../shared/wav.js';
+
+/** Speech as the reference cloud sends it: s16le bytes. */
+export interface Pcm {
+  sampleRate: number;
+  channels: number;
+  /** s16le samples. */
+  data: Buffer;
+}
 
 /**
  * The reference cloud's voice: flite or espeak-ng when installed (both are small
@@ -54,8 +62,10 @@ export async function synthesize(text: string, options: SynthesizeOptions = {}):
       const wav = await runEngine(engine, text, options);
       if (!wav) continue;
       try {
-        const pcm = decodeWav(wav);
-        if (pcm.data.length > 0) return { ...pcm, engine: engine.name };
+        // espeak-ng writes placeholder sizes to a pipe; wavefile reads to the end then.
+        const { sampleRate, channels, samples } = decodeWav(wav);
+        const data = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
+        if (data.length > 0) return { sampleRate, channels, data, engine: engine.name };
       } catch {
         // Not a usable WAV: try the next engine.
       }

@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeWav } from './wav.js';
+import { encodeWav } from '../shared/wav.js';
 
 /**
  * Where the reference cloud keeps recordings: `DIR/<deviceId>/<time>-<id>.wav`, and
@@ -24,7 +24,10 @@ export class RecordingStore {
     const path = join(folder, `${stamp}-${utteranceId}.wav`);
     // Write then rename: a reader never sees half a file.
     const partial = `${path}.partial`;
-    await writeFile(partial, encodeWav({ sampleRate, channels: 1, data: pcm }));
+    // A copy: the received bytes need not sit at an even offset for an Int16Array view.
+    const samples = new Int16Array(pcm.byteLength >> 1);
+    Buffer.from(samples.buffer).set(pcm.subarray(0, samples.byteLength));
+    await writeFile(partial, encodeWav(samples, sampleRate, 1));
     await rename(partial, path);
     return path;
   }

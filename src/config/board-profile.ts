@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { ErrorCode } from '../shared/error-codes.js';
 import { EarshotError } from '../shared/errors.js';
 import { DEVICE_STATES, type DeviceStateName } from '../shared/device-status.js';
 
@@ -241,7 +242,7 @@ export class BoardProfileError extends EarshotError {
   constructor(
     readonly source: string,
     readonly problems: BoardProfileProblem[],
-    code = 'E_BOARD_PROFILE',
+    code: ErrorCode = 'E_BOARD_PROFILE',
     hint?: string,
   ) {
     const lines = problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');

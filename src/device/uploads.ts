@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeWavFile } from '../audio/wav.js';
+import { writeWavFile } from '../shared/wav.js';
 import type { Config } from '../config/schema.js';
 import { FRAME_SAMPLES, SAMPLE_RATE, type Frame } from '../shared/audio-format.js';
 import type { Clock } from '../shared/clock.js';

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../shared/error-codes.js';
 import { EarshotError, errorCode, errorMessage } from '../shared/errors.js';
 
 /**
@@ -22,7 +23,7 @@ export const GPIO_ERRORS = {
   io: 'E_GPIO_IO',
   /** A simulated press for a button the profile does not have. */
   noSuchButton: 'E_GPIO_NO_SUCH_BUTTON',
-} as const;
+} as const satisfies Record<string, ErrorCode>;
 
 export const GPIO_GROUP_HINT =
   'add the service user to the gpio group (sudo usermod -aG gpio earshot) and restart the service';

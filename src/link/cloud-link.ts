@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../shared/error-codes.js';
 import { randomUUID } from 'node:crypto';
 import { BYTES_PER_SAMPLE, CHANNELS, SAMPLE_RATE } from '../shared/audio-format.js';
 import { RealClock, type Clock } from '../shared/clock.js';
@@ -274,7 +275,7 @@ export class CloudLink extends TypedEmitter<CloudLinkEvents> {
   }
 
   /** Logs a protocol error and answers it with `error`, within the rate limit. */
-  private answer(code: string, message: string, id?: string): void {
+  private answer(code: ErrorCode, message: string, id?: string): void {
     const { max, windowMs } = this.options.errorAnswers ?? { max: 20, windowMs: 10_000 };
     const now = this.clock.now();
     if (now - this.errorWindow.start >= windowMs) this.errorWindow = { start: now, count: 0 };

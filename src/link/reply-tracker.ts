@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../shared/error-codes.js';
 import type { ReplyEndMessage, ReplyStartMessage } from './protocol/index.js';
 import type { CloudLinkEvents } from './types.js';
 
@@ -17,7 +18,7 @@ type Emit = <K extends keyof CloudLinkEvents & string>(
 export interface ReplyTrackerOptions {
   emit: Emit;
   /** Answers the cloud with an `error` message. */
-  answer: (code: string, message: string, id?: string) => void;
+  answer: (code: ErrorCode, message: string, id?: string) => void;
   /** Encodings the device can play (announced in hello.capabilities.replyEncodings). */
   playable?: readonly string[];
   /** How many utterances may wait for a reply at once; the oldest is forgotten first. */
@@ -122,7 +123,7 @@ export class ReplyTracker {
     this.options.emit('replyEnd', { id: message.id, expectSpeech: message.expectSpeech === true });
   }
 
-  private refuse(code: string, message: string, id?: string): void {
+  private refuse(code: ErrorCode, message: string, id?: string): void {
     this.options.answer(code, message, id);
     this.options.emit('protocolError', { code, message, ...(id !== undefined ? { id } : {}) });
   }

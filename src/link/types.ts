@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../shared/error-codes.js';
 import type { AudioFormat, Settings, UtteranceAckMessage } from './protocol/index.js';
 
 /** The link's connection state as the device sees it. */
@@ -14,7 +15,7 @@ export interface LinkStatusEvent {
 
 /** A message from the cloud that was malformed, unknown or out of place. */
 export interface ProtocolErrorEvent {
-  code: string;
+  code: ErrorCode;
   message: string;
   /** The offending message's type, when it had one. */
   type?: string;

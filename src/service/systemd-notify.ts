@@ -110,7 +110,7 @@ export class SystemdNotifier {
 
   /** One line for `systemctl status earshot` (newlines become spaces); repeats are not sent. */
   status(text: string): void {
-    const line = statusLine(text);
+    const line = statusAssignment(text);
     if (line === this.lastStatus) return;
     this.enqueue(this.withStatus(text));
   }
@@ -144,7 +144,7 @@ export class SystemdNotifier {
 
   private withStatus(text: string | undefined): string[] {
     if (text === undefined || !this.enabled) return [];
-    this.lastStatus = statusLine(text);
+    this.lastStatus = statusAssignment(text);
     return [this.lastStatus];
   }
 
@@ -214,7 +214,7 @@ export class SystemdNotifier {
   }
 }
 
-function statusLine(text: string): string {
+function statusAssignment(text: string): string {
   // The protocol is newline-separated: a newline in the text would start a new key.
   return `STATUS=${text.replace(/[\r\n]+/g, ' ').trim()}`;
 }

@@ -1,16 +1,19 @@
+import { ERROR_CODES, type CodeInfo, type ErrorCode } from './error-codes.js';
+
 /**
- * Errors with a stable `code`, so callers, logs, MQTT and tests can tell failures
- * apart without matching on message text.
+ * Errors with a stable `code` from the registry (`error-codes.ts`), so callers, logs,
+ * MQTT and tests can tell failures apart without matching on message text. Without a
+ * hint of its own, an error carries its code's hint from the registry.
  */
 export class EarshotError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, options?: { cause?: unknown; hint?: string }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; hint?: string }) {
     super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'EarshotError';
     this.code = code;
-    this.hint = options?.hint;
+    this.hint = options?.hint ?? (ERROR_CODES[code] as CodeInfo).hint;
   }
 }
 

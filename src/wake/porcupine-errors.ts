@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../shared/error-codes.js';
 import { EarshotError, errorMessage } from '../shared/errors.js';
 
 /**
@@ -12,7 +13,7 @@ import { EarshotError, errorMessage } from '../shared/errors.js';
 const KEY_HINT =
   'set wake.porcupine.accessKey (or PICOVOICE_ACCESS_KEY) to the AccessKey from https://console.picovoice.ai/';
 
-const BY_CLASS: Record<string, { code: string; what: string; hint: string }> = {
+const BY_CLASS: Record<string, { code: ErrorCode; what: string; hint: string }> = {
   PorcupineActivationError: {
     code: 'E_WAKE_ACTIVATION',
     what: 'Porcupine could not validate its AccessKey',

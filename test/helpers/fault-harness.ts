@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { readCaptureWav, writeWavFile } from '../../src/audio/wav.js';
+import { readCaptureWav, writeWavFile } from '../../src/shared/wav.js';
 import { simulate, type SimEvent, type SimulateOptions } from '../../src/cli/simulate/run.js';
 import {
   startCloudServer,

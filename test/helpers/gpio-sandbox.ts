@@ -13,6 +13,9 @@ import type { FakeChip } from './gpio-sysfs-tree.js';
 export const REPO = resolve(import.meta.dirname, '../..');
 const DIST = join(REPO, 'dist');
 const HELPERS = join(REPO, 'test/helpers');
+/** Where a scenario run as another user finds the repository (inside its namespace only). */
+const SHARED_ROOT = '/mnt';
+const SHARED_REPO = `${SHARED_ROOT}/earshot`;
 
 /** Why the sandbox cannot run here, or undefined when it can. */
 export function sandboxUnavailable(): string | undefined {
@@ -82,10 +85,23 @@ function setupScript(run: SandboxRun, node: string[]): string {
       `echo ${chip.ngpio} > ${dir}/ngpio`,
     );
   }
-  lines.push(`cd '${REPO}'`);
+  let repo = REPO;
+  if (run.uid !== undefined) {
+    // The clone may live where other users cannot enter (a 0700 home or mktemp dir):
+    // inside this namespace, the repository is bind-mounted under a fresh tmpfs that
+    // anyone may enter, and the other user runs it from there.
+    repo = SHARED_REPO;
+    lines.push(
+      `mount -t tmpfs -o mode=0755 earshot-shared ${SHARED_ROOT}`,
+      `mkdir ${SHARED_REPO}`,
+      `mount --bind '${REPO}' ${SHARED_REPO}`,
+    );
+  }
+  lines.push(`cd '${repo}'`);
   const drop =
     run.uid !== undefined ? `setpriv --reuid=${run.uid} --regid=${run.uid} --clear-groups -- ` : '';
-  lines.push(`exec ${drop}${node.map((a) => `'${a}'`).join(' ')}`);
+  const command = node.map((a) => (a.startsWith(REPO) ? repo + a.slice(REPO.length) : a));
+  lines.push(`exec ${drop}${command.map((a) => `'${a}'`).join(' ')}`);
   return lines.join('\n');
 }
 
@@ -98,7 +114,7 @@ export async function runScenario(run: SandboxRun): Promise<SandboxResult> {
     : [node[0]!, node.slice(1)];
   const env = {
     ...process.env,
-    EARSHOT_DIST: DIST,
+    EARSHOT_DIST: run.uid !== undefined && run.chips ? join(SHARED_REPO, 'dist') : DIST,
     EARSHOT_SCENARIO_INPUT: JSON.stringify(run.input ?? {}),
     EARSHOT_FAKE_GPIO_CLAIMED: JSON.stringify(run.claimed ?? []),
   };

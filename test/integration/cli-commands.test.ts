@@ -7,7 +7,18 @@ import { cliPath, repoRoot } from '../helpers/paths.js';
 const earshot = (...args: string[]) =>
   spawnSync(process.execPath, [cliPath, ...args], { cwd: repoRoot, encoding: 'utf8' });
 
-const ALL = ['demo', 'run', 'simulate', 'doctor', 'ledger', 'mqtt', 'config', 'cloud', 'bench'];
+const ALL = [
+  'demo',
+  'run',
+  'simulate',
+  'doctor',
+  'ledger',
+  'mqtt',
+  'config',
+  'cloud',
+  'bench',
+  'errors',
+];
 
 describe('earshot commands', () => {
   it('--help lists every command', () => {

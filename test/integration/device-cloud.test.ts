@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readCaptureWav } from '../../src/audio/wav.js';
+import { readCaptureWav } from '../../src/shared/wav.js';
 import type { CloudServer } from '../../src/cloud/index.js';
 import type { UtteranceRecord } from '../../src/cloud/types.js';
 import { verifyLedger } from '../../src/privacy/verify.js';

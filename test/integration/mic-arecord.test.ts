@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FrameQueue } from '../../src/audio/frame-queue.js';
 import { MicSource } from '../../src/audio/sources/mic-source.js';
-import { readCaptureWav } from '../../src/audio/wav.js';
+import { readCaptureWav } from '../../src/shared/wav.js';
 import { FRAME_SAMPLES, type Frame } from '../../src/shared/audio-format.js';
 import { RealClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';

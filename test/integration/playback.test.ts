@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Player } from '../../src/audio/player.js';
 import { AplaySink } from '../../src/audio/sinks/aplay-sink.js';
 import { WavFileSink } from '../../src/audio/sinks/wav-file-sink.js';
-import { readWavFile } from '../../src/audio/wav.js';
+import { readWavFile } from '../../src/shared/wav.js';
 import { CAPTURE_FORMAT } from '../../src/shared/audio-format.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { alsaFileConfig } from '../helpers/alsa.js';

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readCaptureWav, readWavFile } from '../../src/audio/wav.js';
+import { readCaptureWav, readWavFile } from '../../src/shared/wav.js';
 import type { CloudServer } from '../../src/cloud/index.js';
 import type { UtteranceRecord } from '../../src/cloud/types.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';

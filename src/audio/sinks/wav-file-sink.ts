@@ -1,6 +1,6 @@
 import type { PcmFormat } from '../../shared/audio-format.js';
 import { EarshotError } from '../../shared/errors.js';
-import { writeWavFile } from '../wav.js';
+import { writeWavFile } from '../../shared/wav.js';
 import type { AudioSink } from './sink.js';
 
 /**

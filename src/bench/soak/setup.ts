@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCaptureWav } from '../../audio/wav.js';
+import { readCaptureWav } from '../../shared/wav.js';
 import type { CloudServer } from '../../cloud/index.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';

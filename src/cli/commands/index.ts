@@ -17,6 +17,7 @@ export const commandLoaders: ReadonlyArray<{ name: string; load: () => Promise<R
   { name: 'config', load: async () => (await import('./config.js')).registerConfig },
   { name: 'cloud', load: async () => (await import('./cloud.js')).registerCloud },
   { name: 'bench', load: async () => (await import('./bench.js')).registerBench },
+  { name: 'errors', load: async () => (await import('./errors.js')).registerErrors },
 ];
 
 /**

@@ -1,5 +1,5 @@
 import { WavSource } from '../../audio/sources/wav-source.js';
-import { readCaptureWav } from '../../audio/wav.js';
+import { readCaptureWav } from '../../shared/wav.js';
 import type { AudioSink } from '../../audio/sinks/sink.js';
 import type { Config } from '../../config/schema.js';
 import type { UtteranceTransport } from '../../device/ports.js';

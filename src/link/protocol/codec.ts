@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../shared/error-codes.js';
 import type { z } from 'zod';
 import {
   CLOUD_MESSAGE_TYPES,
@@ -36,7 +37,7 @@ export const PROTOCOL_ERROR_CODES = {
   protocolVersion: 'E_PROTOCOL_VERSION',
   /** The other side failed internally (e.g. speech synthesis); the request is lost. */
   internal: 'E_INTERNAL',
-} as const;
+} as const satisfies Record<string, ErrorCode>;
 
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[keyof typeof PROTOCOL_ERROR_CODES];
 
@@ -122,7 +123,7 @@ export function encodeMessage(message: DeviceMessage | CloudMessage): string {
 }
 
 /** An `error` message; the text is cut to the schema's limit so the answer always validates. */
-export function errorReply(code: string, message: string, id?: string): ErrorMessage {
+export function errorReply(code: ErrorCode, message: string, id?: string): ErrorMessage {
   const reply: ErrorMessage = { type: 'error', code, message: message.slice(0, 1000) };
   if (id !== undefined) reply.id = id;
   return reply;

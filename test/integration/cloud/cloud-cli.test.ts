@@ -1,11 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudLink } from '../../../src/link/index.js';
 import { silentLogger } from '../../../src/shared/logger.js';
-import { cliPath, repoRoot } from '../../helpers/paths.js';
+import { cliPath } from '../../helpers/paths.js';
 import { makeCerts, type TestCerts } from '../../helpers/tls-certs.js';
 import { linkSettings, pcm, waitForEvent, waitForStatus } from '../../helpers/tls-link.js';
 
@@ -13,30 +12,9 @@ import { linkSettings, pcm, waitForEvent, waitForStatus } from '../../helpers/tl
 let certs: TestCerts;
 const children: ChildProcess[] = [];
 
-const sources = [
-  'src/cli/commands/cloud.ts',
-  'src/cli/commands/index.ts',
-  'src/cloud/server.ts',
-  'src/cloud/session.ts',
-];
-
-/** Builds dist/ when it is missing or older than the cloud's sources. */
-function ensureBuilt(): void {
-  const built = join(repoRoot, 'dist', 'cli', 'commands', 'cloud.js');
-  const stale =
-    !existsSync(built) ||
-    sources.some((s) => statSync(join(repoRoot, s)).mtimeMs > statSync(built).mtimeMs);
-  if (!stale) return;
-  // The exit status is not checked: type errors elsewhere in the tree still emit
-  // JavaScript; what matters here is that the files under test were written.
-  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'ignore' });
-  if (!existsSync(built)) throw new Error(`${built} missing: run npx tsc -p tsconfig.build.json`);
-}
-
 beforeAll(() => {
   certs = makeCerts('cli-dev');
-  ensureBuilt();
-}, 180_000);
+});
 
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { UtteranceRecord } from '../../../src/cloud/index.js';
-import { decodeWav } from '../../../src/cloud/wav.js';
+import { decodeWav } from '../../../src/shared/wav.js';
 import { SUBPROTOCOL } from '../../../src/link/protocol/index.js';
 import { tempDir } from '../../helpers/paths.js';
 import { makeCerts, type TestCerts } from '../../helpers/tls-certs.js';
@@ -71,7 +71,8 @@ describe('cloud store', () => {
     const wav = decodeWav(readFileSync(all[0]!));
     expect(wav.sampleRate).toBe(16000);
     expect(wav.channels).toBe(1);
-    expect(wav.data.equals(audio)).toBe(true);
+    const bytes = Buffer.from(wav.samples.buffer, wav.samples.byteOffset, wav.samples.byteLength);
+    expect(bytes.equals(audio)).toBe(true);
   });
 
   it('follows the retention flag of each request, not the one from hello', async () => {

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import wavefile from 'wavefile';
-import { EarshotError } from '../shared/errors.js';
-import { SAMPLE_RATE } from '../shared/audio-format.js';
+import { EarshotError } from './errors.js';
+import { SAMPLE_RATE } from './audio-format.js';
 
 const { WaveFile } = wavefile;
 

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../shared/error-codes.js';
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import type WebSocket from 'ws';
 import {
@@ -25,7 +26,7 @@ import type { CloudBehaviour, CloudServerEmitter, SessionInfo, UtteranceRecord }
  * it can misbehave on request (CloudBehaviour) so the device's error handling can
  * be tested too. A protocol error is answered with `error` and the session goes on.
  */
-export interface SessionContext {
+export interface ConnectionContext {
   ws: WebSocket;
   info: SessionInfo;
   events: CloudServerEmitter;
@@ -48,13 +49,13 @@ interface Incoming {
   stopSent: boolean;
 }
 
-export class Session {
+export class CloudConnection {
   private hello: HelloMessage | undefined;
   private current: Incoming | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
-  constructor(private readonly ctx: SessionContext) {
+  constructor(private readonly ctx: ConnectionContext) {
     const { ws } = ctx;
     ws.on('message', (data, isBinary) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
@@ -100,7 +101,7 @@ export class Session {
   }
 
   /** Answers with `error`, logs, and tells the test/demo listener. */
-  private report(code: string, message: string, id?: string, answer = true): void {
+  private report(code: ErrorCode, message: string, id?: string, answer = true): void {
     this.ctx.log.warn({ session: this.sessionId, code, id }, message);
     if (answer) this.send(errorReply(code, message, id));
     this.ctx.events.publish('protocolError', { sessionId: this.sessionId, code, message });
