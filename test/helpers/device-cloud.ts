@@ -4,7 +4,7 @@ import { startCloudServer, type CloudServer } from '../../src/cloud/index.js';
 import type { CloudBehaviour } from '../../src/cloud/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { simulate, type SimEvent } from '../../src/cli/simulate/run.js';
+import { simulate, type SimEvent, type SimulateOptions } from '../../src/cli/simulate/run.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import type { TestCerts } from './tls-certs.js';
 
@@ -94,7 +94,11 @@ export function cloudConfig(
 export async function runDevice(
   wav: string,
   config: Config,
-  options: { sink?: AudioSink; presses?: Array<{ name: 'mute' | 'action'; seconds: number }> } = {},
+  options: {
+    sink?: AudioSink;
+    presses?: Array<{ name: 'mute' | 'action'; seconds: number }>;
+    onStarted?: SimulateOptions['onStarted'];
+  } = {},
 ): Promise<DeviceRun> {
   const events: SimEvent[] = [];
   const summary = await simulate({
@@ -104,6 +108,7 @@ export async function runDevice(
     onEvent: (e) => events.push(e),
     ...(options.sink ? { sink: options.sink } : {}),
     ...(options.presses ? { presses: options.presses } : {}),
+    ...(options.onStarted ? { onStarted: options.onStarted } : {}),
     settleMs: 8000,
   });
   const of = <K extends SimEvent['event']>(k: K): Array<Extract<SimEvent, { event: K }>> =>

@@ -172,4 +172,33 @@ describe('device and cloud', () => {
     expect(run.of('state').map((s) => s.state)).toContain('offline');
     expect(sink.sounds.length).toBeGreaterThanOrEqual(1);
   });
+
+  it('tells the cloud its state, and takes the volume the cloud sets through the config schema', async () => {
+    cloud = await startTestCloud(certs);
+    const c = cloud;
+    const states: Array<{ state: string; muted: boolean }> = [];
+    c.events.on(
+      'message',
+      (_session: string, m: { type: string; state?: string; muted?: boolean }) => {
+        if (m.type !== 'state') return;
+        if (states.length === 0) {
+          // "Turn it down": the cloud's settings, answered to the first state report.
+          c.broadcast(JSON.stringify({ type: 'settings', settings: { volume: 30 } }));
+        }
+        states.push({ state: m.state!, muted: m.muted! });
+      },
+    );
+    let volume: (() => number) | undefined;
+    const run = await runDevice(fixture('alexa-what-time.wav'), cloudConfig(certs, c, ledger()), {
+      onStarted: (runtime) => {
+        volume = () => runtime.player.volume;
+      },
+    });
+    expect(run.of('upload').filter((u) => u.outcome === 'sent')).toHaveLength(1);
+    expect(states.map((s) => s.state)).toEqual(
+      expect.arrayContaining(['idle', 'listening', 'thinking']),
+    );
+    expect(states.every((s) => s.muted === false)).toBe(true);
+    expect(volume?.()).toBe(30);
+  });
 });

@@ -5,6 +5,7 @@ import {
   ConfigError,
   envNameToKey,
   loadConfig,
+  withChanges,
   maskSecrets,
   type ConfigProblem,
 } from '../../src/config/load.js';
@@ -142,5 +143,19 @@ describe('config', () => {
     expect(masked.mqtt.password).toBe('***');
     expect(JSON.stringify(masked)).not.toMatch(/s3cret|"pw"/);
     expect(c.cloud.token).toBe('s3cret');
+  });
+});
+
+describe('changes from outside a file (the cloud’s settings)', () => {
+  it('are validated like a file, naming the key and where the value came from', () => {
+    const config = loadConfig({});
+    expect(
+      withChanges(config, { 'audio.playback.volume': 30 }, 'cloud settings').audio.playback.volume,
+    ).toBe(30);
+    expect(() => withChanges(config, { 'audio.playback.volume': 300 }, 'cloud settings')).toThrow(
+      /audio\.playback\.volume: .*\(from cloud settings\)/,
+    );
+    // Nothing is half-applied: the config it started from is unchanged.
+    expect(config.audio.playback.volume).toBe(loadConfig({}).audio.playback.volume);
   });
 });

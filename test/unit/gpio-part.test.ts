@@ -59,6 +59,7 @@ describe('Gpio start and stop', () => {
     expect(sim.ledViews()).toEqual([]);
     expect(h.clock.pending).toBe(0);
     const last = new Map(h.leds.map((e) => [e.name, e.on]));
+    expect(last.size).toBeGreaterThan(0);
     expect([...last.values()].every((on) => !on)).toBe(true);
 
     const count = h.leds.length;

@@ -156,8 +156,6 @@ export const pongMessage = z.object({
 export const settingsBody = z.object({
   /** Output volume, percent. */
   volume: z.number().int().min(0).max(100).optional(),
-  /** BCP 47 language tag for replies. */
-  locale: z.string().min(2).max(35).optional(),
   // Retention is deliberately not a cloud setting: only the owner changes it (P7).
 });
 export type Settings = z.infer<typeof settingsBody>;

@@ -83,6 +83,7 @@ describe('link resilience', () => {
     expect(ceilings.slice(0, 6)).toEqual([50, 100, 200, 400, 400, 400]);
     expect(ceilings.at(-1)).toBe(50); // reset by the success in between
     const firstDowns = statuses.filter((s) => s.status === 'down').slice(1, 6);
+    expect(firstDowns).toHaveLength(5);
     expect(firstDowns.every((s) => /ECONNREFUSED/.test(s.cause ?? ''))).toBe(true);
     // Jitter: equal ceilings, different delays.
     const at400 = statuses.filter((s) => s.status === 'down').slice(3, 6);

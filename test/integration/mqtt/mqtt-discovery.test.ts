@@ -145,6 +145,7 @@ describe('Home Assistant discovery on a broker', () => {
     );
     const again = probe.messages.filter((m) => m.topic.endsWith('/config')).slice(first);
     expect(new Set(again.map((m) => m.topic)).size).toBe(first);
+    expect(again.length).toBeGreaterThan(0);
     expect(again.every((m) => JSON.parse(m.payload).unique_id)).toBe(true);
     expect(commands).toEqual([]);
   });

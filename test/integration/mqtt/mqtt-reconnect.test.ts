@@ -9,8 +9,9 @@ import {
   type MqttStatus,
 } from '../../../src/mqtt/index.js';
 import type { DeviceCommand, DeviceSnapshot } from '../../../src/shared/device-status.js';
+import { ManualClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
-import { eventually, Mosquitto, Probe, retainedMessages, sleep } from '../../helpers/mosquitto.js';
+import { eventually, Mosquitto, Probe, retainedMessages } from '../../helpers/mosquitto.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 let seq = 0;
@@ -206,13 +207,19 @@ describe('MQTT without a broker, and reconnecting', () => {
   });
 
   it('stops retrying on stop()', async () => {
+    // Retries run on the bridge's clock: a manual one fires them when the test says,
+    // so "no retry after stop" is checked without sleeping.
+    const clock = new ManualClock();
     const broker = await absentBroker();
-    const { bridge, statuses, clientOptions } = makeBridge(broker.url);
+    const { bridge, statuses, clientOptions } = makeBridge(broker.url, { clock });
     await bridge.start();
+    await eventually(() => (downs(statuses).length >= 1 ? true : undefined), 'a failure');
+    clock.advanceBy(MAX_MS);
     await eventually(() => (downs(statuses).length >= 2 ? true : undefined), 'two failures');
     await bridge.stop();
     const attempts = clientOptions.length;
-    await sleep(3 * MAX_MS);
+    expect(attempts).toBe(2);
+    clock.advanceBy(10 * MAX_MS);
     expect(clientOptions.length).toBe(attempts);
     expect(bridge.status).toEqual({ status: 'disabled', cause: 'stopped' });
   });

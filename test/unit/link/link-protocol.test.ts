@@ -56,7 +56,7 @@ const cloudExamples: CloudMessage[] = [
   { type: 'capture.stop', id: 'u-1' },
   { type: 'reply.start', id: 'u-1', format: { ...format, sampleRate: 22050 }, text: 'hi' },
   { type: 'reply.end', id: 'u-1', expectSpeech: true },
-  { type: 'settings', settings: { locale: 'en-GB' } },
+  { type: 'settings', settings: { volume: 40 } },
   { type: 'error', code: 'E_INTERNAL', message: 'x' },
   { type: 'ping' },
   { type: 'pong', nonce: 'n' },

@@ -183,6 +183,7 @@ describe('Home Assistant discovery configs', () => {
 
   it('follows a custom prefix and model', () => {
     const custom = discoveryMessages('ha', { ...device, model: 'respeaker-2mic' }, topics);
+    expect(custom.length).toBeGreaterThan(0);
     expect(custom.every((m) => m.topic.startsWith('ha/'))).toBe(true);
     expect(custom[0]?.config.device).toMatchObject({ model: 'respeaker-2mic' });
   });

@@ -21,6 +21,7 @@ function snapshot(over: Partial<DeviceSnapshot> = {}): DeviceSnapshot {
 
 function rendered(s: DeviceSnapshot): Map<string, string> {
   const out = renderState(s, topics.state);
+  expect(out.length).toBeGreaterThan(0);
   expect(out.every((m) => m.retain)).toBe(true);
   return new Map(out.map((m) => [m.topic, m.payload]));
 }
