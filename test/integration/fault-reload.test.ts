@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { DEFAULT_CONFIG_FILE } from '../../src/cli/config-options.js';
 import type { CloudServer } from '../../src/cloud/index.js';
 import { faultCloud, watchCloud, type CloudLog } from '../helpers/fault-harness.js';
 import { fixture, tempDir } from '../helpers/paths.js';
@@ -133,4 +134,35 @@ describe('fault injection: the config becomes invalid, then SIGHUP', () => {
     expect(await d.exited).toEqual({ code: 0, signal: null });
     expect(d.nonJson).toEqual([]);
   }, 90_000);
+});
+
+describe('reload without a config file', () => {
+  it('a daemon started from the environment alone reloads from the environment alone', async () => {
+    // Start-up and reload decide the file the same way: without --config and without
+    // /etc/earshot/config.yaml there is none, and a reload must not go looking for it.
+    if (existsSync(DEFAULT_CONFIG_FILE)) {
+      throw new Error(`${DEFAULT_CONFIG_FILE} exists here: this test needs a machine without it`);
+    }
+    const env: Record<string, string> = {
+      ALSA_CONFIG_PATH: mic.alsaConfig,
+      EARSHOT_DEVICE__ID: certs.deviceId,
+      EARSHOT_DEVICE__STATE_DIR: join(tmp.dir, 'env-state'),
+      EARSHOT_LOG__LEVEL: 'info',
+      EARSHOT_AUDIO__PLAYBACK__SINK: 'null',
+      EARSHOT_GPIO__BACKEND: 'simulated',
+      EARSHOT_PRIVACY__LEDGER: join(tmp.dir, 'env-ledger.jsonl'),
+    };
+    const d = new Daemon([], env);
+    daemon = d;
+    await d.waitForLog((l) => l.msg === 'earshot is running', 'the daemon', { timeoutMs: 30_000 });
+    const from = d.logs.length;
+    d.kill('SIGHUP');
+    const applied = await d.waitForLog((l) => l.msg.startsWith('config reloaded'), 'a reload', {
+      from,
+    });
+    expect(applied.needsRestart).toEqual([]);
+    expect(d.logs.slice(from).filter((l) => l.msg.startsWith('reload refused'))).toEqual([]);
+    d.kill('SIGTERM');
+    expect(await d.exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
 });
