@@ -301,10 +301,11 @@ install_dependencies() {
   # for this board are rebuilt explicitly below.
   retry run_in "$opt" env ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --ignore-scripts \
     --no-audit --no-fund || die "npm ci failed in $opt"
-  # epoll: GPIO edge events for onoff; speaker: optional direct playback. Both optional:
-  # without them GPIO runs simulated (and says so) and playback goes through aplay.
-  if ! run_in "$opt" npm rebuild epoll speaker --foreground-scripts; then
-    warn "building epoll/speaker failed: GPIO will run simulated, playback via aplay"
+  # epoll: GPIO edge events for onoff; spi-device: APA102 LEDs on SPI; speaker: optional
+  # direct playback. All optional: without them GPIO runs simulated (and says so), SPI
+  # LEDs stay dark (and say so) and playback goes through aplay.
+  if ! run_in "$opt" npm rebuild epoll spi-device speaker --foreground-scripts; then
+    warn "building epoll/spi-device/speaker failed: GPIO or SPI LEDs will run simulated, playback via aplay"
   fi
   printf '%s\n' "$lock" | write_file "$stamp" 0644
 }
