@@ -4,6 +4,7 @@ import type { AudioSink } from '../../audio/sinks/sink.js';
 import type { Config } from '../../config/schema.js';
 import type { UtteranceTransport } from '../../device/ports.js';
 import type { Device } from '../../device/device.js';
+import { LocalTransport } from '../../device/local-transport.js';
 import { Runtime } from '../../device/runtime.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../../shared/audio-format.js';
 import { ManualClock, RealClock, type Clock } from '../../shared/clock.js';
@@ -70,6 +71,11 @@ export interface SimulateOptions {
 
 const round = (t: number): number => Math.round(t * 1000) / 1000;
 
+/** The local stand-in answers this long (virtual time) after an utterance ends. */
+export const LOCAL_ANSWER_MS = 80;
+/** A guard, in real time, for the wait on the ledger while the virtual clock stands. */
+const LEDGER_WAIT_MS = 10_000;
+
 /**
  * Runs the real device pipeline with a WAV file as the microphone and simulated GPIO.
  * Without `realtime` the clock is virtual: it advances 80 ms per frame, so every event
@@ -85,6 +91,13 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     gpio: { ...options.config.gpio, backend: 'simulated' },
   };
   const frameEnd = (index: number): number => (index + 1) * FRAME_MS;
+  // Without a cloud, the stand-in answers on the virtual clock, so a run prints the
+  // same lines every time.
+  const local =
+    !options.transport && !config.cloud.url
+      ? new LocalTransport(manual ? { clock, answerMs: LOCAL_ANSWER_MS } : {})
+      : undefined;
+  const transport = options.transport ?? (local ? () => local : undefined);
   const source = new WavSource({
     samples,
     pace: options.realtime ? 'realtime' : 'fast',
@@ -95,11 +108,12 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     log: options.log,
     clock,
     source,
-    ...(options.transport ? { transport: options.transport } : {}),
+    ...(transport ? { transport } : {}),
     ...(options.sink ? { sink: options.sink } : {}),
     beforeFrame: async (frame) => {
       if (!manual) return;
       await waitForNetwork(frame);
+      await waitForLedger();
       manual.advanceTo(frameEnd(frame.index));
     },
     onDevice: (device) => watch(device),
@@ -133,6 +147,18 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     sync ??= { virtual: clock.now(), real: performance.now() };
     const ahead = frameEnd(frame.index) - sync.virtual - (performance.now() - sync.real);
     if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
+  };
+  // An utterance that ended is written to the ledger (fsync) before it is committed to
+  // the cloud. On the virtual clock that wait takes no time: the clock stands still
+  // until the stand-in has it, so the acknowledgement does not depend on the disk.
+  const waitForLedger = async (): Promise<void> => {
+    if (!local || runtime.device.state !== 'thinking' || local.openUtterances === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      local.allClosed(),
+      new Promise((r) => (timer = setTimeout(r, LEDGER_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   };
   function watch(device: Device): void {
     device.on('state', (s) =>
@@ -203,6 +229,7 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     runtime,
     clock,
     manual,
+    waitForLedger,
     Math.ceil(samples.length / FRAME_SAMPLES),
     options.settleMs ?? config.utterance.replyTimeoutMs + 1000,
   );
@@ -235,6 +262,7 @@ async function settle(
   runtime: Runtime,
   clock: Clock,
   manual: ManualClock | undefined,
+  waitForLedger: () => Promise<void>,
   nextFrame: number,
   maxMs: number,
 ): Promise<void> {
@@ -254,6 +282,7 @@ async function settle(
       if (!manual) await new Promise((r) => setTimeout(r, FRAME_MS));
       continue;
     }
+    await waitForLedger();
     await new Promise((r) => setTimeout(r, manual ? 5 : FRAME_MS));
     manual?.advanceBy(5);
   }
