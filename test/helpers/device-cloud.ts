@@ -1,6 +1,7 @@
 import type { PcmFormat } from '../../src/shared/audio-format.js';
 import type { AudioSink } from '../../src/audio/sinks/sink.js';
 import { startCloudServer, type CloudServer } from '../../src/cloud/index.js';
+import type { BackendFactory } from '../../src/gpio/index.js';
 import type { CloudBehaviour } from '../../src/cloud/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -94,7 +95,11 @@ export function cloudConfig(
 export async function runDevice(
   wav: string,
   config: Config,
-  options: { sink?: AudioSink; presses?: Array<{ name: 'mute' | 'action'; seconds: number }> } = {},
+  options: {
+    sink?: AudioSink;
+    presses?: Array<{ name: 'mute' | 'action'; seconds: number }>;
+    gpioBackendFactory?: BackendFactory;
+  } = {},
 ): Promise<DeviceRun> {
   const events: SimEvent[] = [];
   const summary = await simulate({
@@ -104,6 +109,7 @@ export async function runDevice(
     onEvent: (e) => events.push(e),
     ...(options.sink ? { sink: options.sink } : {}),
     ...(options.presses ? { presses: options.presses } : {}),
+    ...(options.gpioBackendFactory ? { gpioBackendFactory: options.gpioBackendFactory } : {}),
     settleMs: 8000,
   });
   const of = <K extends SimEvent['event']>(k: K): Array<Extract<SimEvent, { event: K }>> =>

@@ -4,6 +4,7 @@ import type { AudioSink } from '../../audio/sinks/sink.js';
 import type { Config } from '../../config/schema.js';
 import type { UtteranceTransport } from '../../device/ports.js';
 import type { Device } from '../../device/device.js';
+import type { BackendFactory } from '../../gpio/index.js';
 import { LocalTransport } from '../../device/local-transport.js';
 import { Runtime } from '../../device/runtime.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../../shared/audio-format.js';
@@ -14,7 +15,7 @@ import type { Logger } from '../../shared/logger.js';
 /** One line of `earshot simulate --json`. Times are seconds of the WAV's own time line. */
 export type SimEvent =
   | { event: 'state'; t: number; state: string; previous: string }
-  | { event: 'led'; t: number; name: string; on: boolean }
+  | { event: 'led'; t: number; name: string; on: boolean; color?: string }
   | { event: 'wake'; t: number; keyword: string; score: number; frame: number; accepted: boolean }
   | {
       event: 'upload';
@@ -65,6 +66,8 @@ export interface SimulateOptions {
   onEvent: (e: SimEvent) => void;
   /** After the recording ends, how long (ms of simulated time) to wait for the device to settle. */
   settleMs?: number;
+  /** Builds the GPIO backends (tests record an SPI LED chain's frames). */
+  gpioBackendFactory?: BackendFactory;
   /** Called once the runtime is running (e.g. to attach MQTT). */
   onStarted?: (runtime: Runtime) => Promise<void> | void;
 }
@@ -84,6 +87,16 @@ const LEDGER_WAIT_MS = 10_000;
 export async function simulate(options: SimulateOptions): Promise<SimEvent & { event: 'summary' }> {
   const started = performance.now();
   const samples = await readCaptureWav(options.wav);
+  const seconds = samples.length / SAMPLE_RATE;
+  for (const press of options.presses ?? []) {
+    if (press.seconds > seconds) {
+      throw new EarshotError(
+        'E_USAGE',
+        `--press ${press.name}@${press.seconds} is after the end of ${options.wav} (${round(seconds)} s)`,
+        { hint: 'give a time inside the recording' },
+      );
+    }
+  }
   const manual = options.realtime ? undefined : new ManualClock();
   const clock: Clock = manual ?? new RealClock();
   const config: Config = {
@@ -109,6 +122,7 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     clock,
     source,
     ...(transport ? { transport } : {}),
+    ...(options.gpioBackendFactory ? { gpioBackendFactory: options.gpioBackendFactory } : {}),
     ...(options.sink ? { sink: options.sink } : {}),
     beforeFrame: async (frame) => {
       if (!manual) return;
@@ -206,7 +220,15 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
   }
   const now = (): number => sec(clock.now());
 
-  runtime.gpio.on('led', (e) => emit({ event: 'led', t: sec(e.at), name: e.name, on: e.on }));
+  runtime.gpio.on('led', (e) =>
+    emit({
+      event: 'led',
+      t: sec(e.at),
+      name: e.name,
+      on: e.on,
+      ...(e.color ? { color: e.color } : {}),
+    }),
+  );
   await runtime.start();
   if (origin === undefined) {
     origin = clock.now();
