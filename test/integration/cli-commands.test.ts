@@ -9,7 +9,18 @@ import { cliPath, fixture, repoRoot, tempDir } from '../helpers/paths.js';
 const earshot = (...args: string[]) =>
   spawnSync(process.execPath, [cliPath, ...args], { cwd: repoRoot, encoding: 'utf8' });
 
-const ALL = ['demo', 'run', 'simulate', 'doctor', 'ledger', 'mqtt', 'config', 'cloud', 'bench'];
+const ALL = [
+  'demo',
+  'run',
+  'simulate',
+  'doctor',
+  'ledger',
+  'mqtt',
+  'config',
+  'board',
+  'cloud',
+  'bench',
+];
 
 describe('earshot commands', () => {
   it('--help lists every command', () => {

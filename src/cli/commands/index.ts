@@ -15,6 +15,7 @@ export const commandLoaders: ReadonlyArray<{ name: string; load: () => Promise<R
   { name: 'ledger', load: async () => (await import('./ledger.js')).registerLedger },
   { name: 'mqtt', load: async () => (await import('./mqtt.js')).registerMqtt },
   { name: 'config', load: async () => (await import('./config.js')).registerConfig },
+  { name: 'board', load: async () => (await import('./board.js')).registerBoard },
   { name: 'cloud', load: async () => (await import('./cloud.js')).registerCloud },
   { name: 'bench', load: async () => (await import('./bench.js')).registerBench },
 ];
