@@ -210,6 +210,7 @@ mkdir -p "$stage/scripts"
 cp -R "$bundle/dist" "$bundle/hardware" "$bundle/systemd" "$stage/"
 cp "$bundle/package.json" "$bundle/package-lock.json" "$stage/"
 cp "$scripts_dir/install.sh" "$scripts_dir/config.template.yaml" "$stage/scripts/"
+[[ ! -f $scripts_dir/make-certs.sh ]] || cp "$scripts_dir/make-certs.sh" "$stage/scripts/"
 printf 'earshot bundle written by build-image.sh on %s\n' "$(date -u +%FT%TZ)" >"$stage/.earshot-bundle"
 if [[ -n $cert || -n $ca ]]; then
   mkdir -p "$stage/tls"

@@ -375,6 +375,10 @@ install_runtime() {
   done
   run install -m 0644 "$src/package.json" "$src/package-lock.json" "$opt/"
   run install -m 0755 "$src/scripts/install.sh" "$opt/scripts/install.sh"
+  # earshot certs runs it (a CA is better kept on another computer, but it works here).
+  if [[ -f $src/scripts/make-certs.sh ]]; then
+    run install -m 0755 "$src/scripts/make-certs.sh" "$opt/scripts/make-certs.sh"
+  fi
   run install -m 0644 "$src/scripts/config.template.yaml" "$opt/scripts/config.template.yaml"
 }
 

@@ -19,6 +19,7 @@ const ALL = [
   'config',
   'board',
   'cloud',
+  'certs',
   'bench',
 ];
 

@@ -201,6 +201,7 @@ describe('earshot doctor: the report', { timeout: 90_000 }, () => {
       'speaker',
       'wake word',
       'gpio',
+      'certificates',
       'cloud',
       'mqtt',
       'clock',

@@ -4,6 +4,7 @@ import { loadBoardProfile } from '../../config/board-profile.js';
 import { ledgerPath } from '../../privacy/ledger-path.js';
 import { addConfigOptions, configFromOptions, type ConfigOptions } from '../config-options.js';
 import { checkBoard } from '../doctor/board-checks.js';
+import { checkCertificates } from '../doctor/cert-checks.js';
 import { runCheck, type CheckResult } from '../doctor/check.js';
 import { checkCloud, checkGpio, checkMqtt, checkWake } from '../doctor/part-checks.js';
 import {
@@ -56,6 +57,7 @@ export function registerDoctor(program: Command): void {
       ['speaker', true, () => checkPlayback(audio.playback, Boolean(flags.play))],
       ['wake word', true, () => checkWake(config)],
       ['gpio', true, () => checkGpio(config)],
+      ['certificates', true, () => checkCertificates(config)],
       ['cloud', true, () => checkCloud(config, timeoutMs)],
       ['mqtt', false, () => checkMqtt(config, timeoutMs)],
       ['clock', true, checkClock],

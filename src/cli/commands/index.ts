@@ -17,6 +17,7 @@ export const commandLoaders: ReadonlyArray<{ name: string; load: () => Promise<R
   { name: 'config', load: async () => (await import('./config.js')).registerConfig },
   { name: 'board', load: async () => (await import('./board.js')).registerBoard },
   { name: 'cloud', load: async () => (await import('./cloud.js')).registerCloud },
+  { name: 'certs', load: async () => (await import('./certs.js')).registerCerts },
   { name: 'bench', load: async () => (await import('./bench.js')).registerBench },
 ];
 
