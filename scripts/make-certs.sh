@@ -23,9 +23,10 @@
 #                                     (for tests that must see it refused)
 #
 # Idempotent: files that exist and still fit are kept; a missing or regenerated CA
-# regenerates the certificates it signed; a device certificate for another id is
-# replaced. --force starts over. Keys are EC P-256 (quick to make, cheap on a Pi
-# Zero), written with mode 600. Key material is never printed.
+# regenerates the certificates it signed; a device certificate for another id, and any
+# certificate within 30 days of expiry, is replaced. --force starts over. Keys are
+# EC P-256 (quick to make, cheap on a Pi Zero), written with mode 600. Key material is
+# never printed.
 set -euo pipefail
 
 usage() {
@@ -163,6 +164,8 @@ fits() {
   local name="$1" ca="$2" cn="${3:-}"
   have "$name" || return 1
   openssl verify -CAfile "$out/$ca.crt" "$out/$name.crt" >/dev/null 2>&1 || return 1
+  # One that expires within 30 days (when earshot doctor starts warning) is renewed.
+  openssl x509 -in "$out/$name.crt" -noout -checkend 2592000 >/dev/null 2>&1 || return 1
   if [[ -n "$cn" ]]; then
     openssl x509 -in "$out/$name.crt" -noout -subject -nameopt RFC2253 2>/dev/null |
       grep -qx "subject=CN=$cn" || return 1
