@@ -33,5 +33,11 @@ export { renderLeds, type LedView } from './render.js';
 export { SimulatedBackend } from './simulated-backend.js';
 export { Apa102Strip } from './apa102-strip.js';
 export { SpiLedBackend } from './spi-led-backend.js';
-export { openSpiDevice, type SpiDevice, type SpiOpener, type SpiSpec } from './spi.js';
+export {
+  openSpiDevice,
+  SPI_GROUP_HINT,
+  type SpiDevice,
+  type SpiOpener,
+  type SpiSpec,
+} from './spi.js';
 export { decodeApa102, encodeApa102, type Pixel } from './apa102.js';

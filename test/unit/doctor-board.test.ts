@@ -2,6 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkBoard, alsaCards } from '../../src/cli/doctor/board-checks.js';
+import { checkGpio } from '../../src/cli/doctor/part-checks.js';
+import { loadConfig } from '../../src/config/load.js';
+import { backendFactoryWithSpi, type BackendFactory } from '../../src/gpio/index.js';
+import { EarshotError } from '../../src/shared/errors.js';
 import { loadBoardProfile } from '../../src/config/board-profile.js';
 import { applyConfigTxt } from '../../src/config/board-setup.js';
 import { tempDir } from '../helpers/paths.js';
@@ -92,5 +96,24 @@ describe('earshot doctor: board', () => {
         ' 0 [vc4hdmi0       ]: vc4-hdmi - vc4-hdmi-0\n                      vc4-hdmi-0\n 2 [seeed2micvoicec]: x - y\n',
       ),
     ).toEqual(['vc4hdmi0', 'seeed2micvoicec']);
+  });
+});
+
+describe('earshot doctor: gpio on a board with SPI LEDs', () => {
+  // Pins simulated (no GPIO here), the SPI device missing as on a Pi without
+  // dtparam=spi=on: the part opens the button and reports the dark LEDs.
+  it('warns that the LEDs are dark, with the code and what to do', async () => {
+    const config = loadConfig({ overrides: ['board=respeaker-2mic', 'gpio.backend=onoff'] });
+    const noSpi: BackendFactory = (_name, context) =>
+      backendFactoryWithSpi(() => {
+        throw new EarshotError('E_SPI_UNAVAILABLE', '/dev/spidev0.1 does not exist');
+      }, true)('simulated', context);
+    const r = await checkGpio(config, noSpi);
+    expect(r).toMatchObject({
+      status: 'warn',
+      detail:
+        'board respeaker-2mic: buttons open, LEDs dark: /dev/spidev0.1 does not exist [E_SPI_UNAVAILABLE]',
+    });
+    expect(r.hint).toMatch(/dtparam=spi=on/);
   });
 });
