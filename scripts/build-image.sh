@@ -210,6 +210,7 @@ mkdir -p "$stage/scripts"
 cp -R "$bundle/dist" "$bundle/hardware" "$bundle/systemd" "$stage/"
 cp "$bundle/package.json" "$bundle/package-lock.json" "$stage/"
 cp "$scripts_dir/install.sh" "$scripts_dir/config.template.yaml" "$stage/scripts/"
+[[ ! -f $scripts_dir/make-certs.sh ]] || cp "$scripts_dir/make-certs.sh" "$stage/scripts/"
 printf 'earshot bundle written by build-image.sh on %s\n' "$(date -u +%FT%TZ)" >"$stage/.earshot-bundle"
 if [[ -n $cert || -n $ca ]]; then
   mkdir -p "$stage/tls"
@@ -247,6 +248,28 @@ node -e '
 if ! check=$(node "$bundle/dist/cli/main.js" config check "$stage/config.yaml" 2>&1); then
   die "the resulting config is not valid:
 ${check//$stage\/config.yaml/config}"
+fi
+
+# --- The board's config.txt lines (overlays, SPI, pulls), so the first boot has its
+# sound card and LEDs. Only when a board or config was chosen: a stock build keeps the
+# stock config.txt (install.sh adds the generic board's lines on the Pi). The ALSA
+# default is installed by install.sh --first-boot (it lives on the root partition). ---
+seed_board=()
+if [[ -n $board || -n $config ]]; then
+  cli=(node "$bundle/dist/cli/main.js")
+  mtype -i "$fat" ::/config.txt >"$work/config.txt.old" 2>/dev/null || : >"$work/config.txt.old"
+  "${cli[@]}" board config-txt "$work/config.txt.old" -c "$stage/config.yaml" >"$work/config.txt" ||
+    die "cannot work out the board's config.txt lines"
+  if ! cmp -s "$work/config.txt.old" "$work/config.txt"; then
+    seed_board+=("$work/config.txt")
+    say "adding the board's lines to config.txt:"
+    "${cli[@]}" board block -c "$stage/config.yaml" | sed -n '3,$p' | sed '$d' | sed 's/^/build-image:     /'
+  fi
+  overlay=$("${cli[@]}" board show -c "$stage/config.yaml" | sed -n 's/^overlay not shipped with Raspberry Pi OS: //p')
+  if [[ -n $overlay ]] && ! mdir -i "$fat" "::/overlays/$overlay" >/dev/null 2>&1; then
+    say "note: the image has no overlays/$overlay, which this board needs:"
+    say "  $("${cli[@]}" board show -c "$stage/config.yaml" | tail -n 1 | sed 's/^ *//')"
+  fi
 fi
 
 # --- cloud-init seed. Strings are written as YAML double-quoted scalars. ---
@@ -298,7 +321,7 @@ q() {
   [[ -z $hostname ]] || echo "local-hostname: $(q "$hostname")"
 } >"$work/meta-data"
 
-seed=("$work/user-data" "$work/meta-data")
+seed=("$work/user-data" "$work/meta-data" "${seed_board[@]}")
 if [[ -n $ssid ]]; then
   cat >"$work/network-config" <<EOF
 # Written by earshot's scripts/build-image.sh: netplan v2, applied by cloud-init on the

@@ -17,15 +17,22 @@
 #   /etc/earshot/tls/        the bundle's tls/ files (device certificate, key, CA), if any
 #   /etc/systemd/system/earshot.service, enabled and (re)started
 #   /var/lib/earshot/        the ledger; created by systemd (StateDirectory=)
+#   /usr/local/bin/earshot   a link to the CLI, so `earshot doctor` works from any shell
+#   /boot/firmware/config.txt  the board profile's overlay and dtparam lines, in one
+#                            block between "# earshot board setup" markers (a reboot
+#                            applies them)
+#   /etc/asound.conf         the board's sound card as ALSA's default (boards that name
+#                            one); an asound.conf that earshot did not write is kept
 #
 # Node.js: earshot needs Node.js >= 20.19. Raspberry Pi OS Trixie (Debian 13) ships it
 # as `nodejs`. Bookworm (Debian 12) ships 18, which is too old: install Node.js 20 from
 # NodeSource's Debian repository, or unpack the official linux-arm64 tarball into
 # /usr/local, then re-run this script (it finds `node` on PATH and points the unit at it).
 #
-# --uninstall removes the runtime, the unit and its enablement but keeps
-# /etc/earshot (config, certificates) and /var/lib/earshot (the ledger); --purge removes
-# those and the `earshot` user too.
+# --uninstall removes the runtime, the unit and its enablement, the CLI link, the
+# config.txt block and earshot's asound.conf, but keeps /etc/earshot (config,
+# certificates) and /var/lib/earshot (the ledger); --purge removes those and the
+# `earshot` user too.
 #
 # --root DIR writes files under DIR instead of /, does not touch the running system
 # (no apt-get, no systemctl: the unit is enabled by the same symlink `systemctl enable`
@@ -107,7 +114,8 @@ run_in() {
     (cd "$dir" && "$@")
   fi
 }
-# write_file PATH MODE: the content comes on stdin.
+# write_file PATH MODE: the content comes on stdin. MODE - keeps the file's mode (a FAT
+# file system such as /boot/firmware has none to set).
 write_file() {
   local content
   content=$(cat)
@@ -115,7 +123,7 @@ write_file() {
     printf '+ write %s (mode %s):\n    %s\n' "$(quoted "$1")" "$2" "${content//$'\n'/$'\n'    }"
   else
     printf '%s\n' "$content" >"$1"
-    chmod "$2" "$1"
+    [[ $2 == - ]] || chmod "$2" "$1"
   fi
 }
 # For what --root mode leaves to the running system: say it, do not do it.
@@ -170,6 +178,82 @@ owner_flags() {
   fi
 }
 
+# The Pi's config.txt: /boot/firmware on Bookworm and later, /boot before.
+config_txt() {
+  local f
+  for f in "$root/boot/firmware/config.txt" "$root/boot/config.txt"; do
+    [[ -f $f ]] && printf '%s\n' "$f" && return 0
+  done
+  return 1
+}
+earshot_cli() { node "$src/dist/cli/main.js" "$@"; }
+
+# The board profile's config.txt block and default sound card (see `earshot board show`).
+install_board() {
+  local cfg txt new conf asound=$root/etc/asound.conf overlay rc=0
+  cfg=$etc/config.yaml
+  [[ -f $cfg ]] || cfg=$config_src
+  say "board set-up: $(earshot_cli board show -c "$cfg" | head -n 1)"
+  if txt=$(config_txt); then
+    new=$(earshot_cli board config-txt "$txt" -c "$cfg") || die "cannot work out the config.txt lines"
+    if [[ $new == "$(cat "$txt")" ]]; then
+      say "$txt already has the board's lines"
+    else
+      say "writing the board's lines into $txt (they take effect after a reboot)"
+      printf '%s\n' "$new" | write_file "$txt" -
+    fi
+  else
+    warn "no config.txt under ${root:-/}boot: add these lines to it yourself:"
+    earshot_cli board block -c "$cfg" | sed 's/^/    /' >&2
+  fi
+  overlay=$(earshot_cli board show -c "$cfg" | sed -n 's/^overlay not shipped with Raspberry Pi OS: //p')
+  if [[ -n $overlay && ! -f $root/boot/firmware/overlays/$overlay ]]; then
+    warn "the overlay $overlay is not in $root/boot/firmware/overlays: $(earshot_cli board show -c "$cfg" | tail -n 1 | sed 's/^ *//')"
+  fi
+  conf=$(earshot_cli board asound -c "$cfg") || rc=$?
+  if ((rc == 3)); then
+    if [[ -f $asound ]] && head -n 1 "$asound" | grep -q "^# Written by earshot's installer"; then
+      say "the board names no sound card: removing earshot's $asound"
+      run rm -f "$asound"
+    fi
+  elif ((rc != 0)); then
+    die "cannot work out the ALSA configuration for the board"
+  elif [[ -f $asound ]] && ! head -n 1 "$asound" | grep -q "^# Written by earshot's installer"; then
+    warn "keeping your $asound: make the board's card the default yourself if you want ($(earshot_cli board show -c "$cfg" | sed -n 's/^sound card: //p'))"
+  elif [[ -f $asound && $(cat "$asound") == "$conf" ]]; then
+    say "$asound already makes the board's card the default"
+  else
+    say "writing $asound: the board's card is the default for capture and playback"
+    run install -d -m 0755 "$root/etc"
+    printf '%s\n' "$conf" | write_file "$asound" 0644
+  fi
+}
+
+# The block without node (the runtime may be half gone): awk drops it and the one blank
+# line before it, as the installer added them.
+uninstall_board() {
+  local txt new asound=$root/etc/asound.conf
+  if txt=$(config_txt) && grep -q '^# earshot board setup: begin' "$txt"; then
+    new=$(awk '
+      /^# earshot board setup: begin/ { skip = 1; blank = 0; next }
+      skip { if (/^# earshot board setup: end/) skip = 0; next }
+      { if (blank) { print ""; blank = 0 } if ($0 == "") { blank = 1; next } print }
+      END { if (blank) print "" }' "$txt")
+    say "removing earshot's lines from $txt (a reboot applies it)"
+    printf '%s\n' "$new" | write_file "$txt" -
+  fi
+  if [[ -f $asound ]] && head -n 1 "$asound" | grep -q "^# Written by earshot's installer"; then
+    run rm -f "$asound"
+  fi
+}
+
+# `earshot` on PATH for people (the unit runs dist/cli/main.js itself).
+link_cli() {
+  run chmod 0755 "$opt/dist/cli/main.js"
+  run install -d -m 0755 "$root/usr/local/bin"
+  run ln -sfn /opt/earshot/dist/cli/main.js "$root/usr/local/bin/earshot"
+}
+
 uninstall() {
   say "removing earshot from ${root:-/}"
   if ((root_mode)); then
@@ -182,6 +266,10 @@ uninstall() {
   if ((!root_mode)); then
     run systemctl daemon-reload
     run systemctl reset-failed "$unit" 2>/dev/null || true
+  fi
+  uninstall_board
+  if [[ -L $root/usr/local/bin/earshot && $(readlink "$root/usr/local/bin/earshot") == /opt/earshot/* ]]; then
+    run rm -f "$root/usr/local/bin/earshot"
   fi
   run rm -rf "$opt"
   if ((purge)); then
@@ -228,19 +316,21 @@ install_packages() {
 
 create_user() {
   if ((!have_users)); then
-    skip "no $root/etc/passwd: would create group gpio and system user $user (groups audio, gpio)"
+    skip "no $root/etc/passwd: would create groups gpio, spi and system user $user (groups audio, gpio, spi)"
     return
   fi
   # Raspberry Pi OS has a gpio group (udev gives it the GPIO files); plain Debian does not.
+  # spi: /dev/spidev* for boards whose LEDs are on SPI (Raspberry Pi OS's udev rules).
   group_exists gpio || run groupadd "${prefix[@]}" --system gpio
+  group_exists spi || run groupadd "${prefix[@]}" --system spi
   group_exists audio || run groupadd "${prefix[@]}" --system audio
   if user_exists "$user"; then
-    run usermod "${prefix[@]}" -a -G audio,gpio "$user"
+    run usermod "${prefix[@]}" -a -G audio,gpio,spi "$user"
   else
     say "creating system user $user"
     run useradd "${prefix[@]}" --system --user-group --home-dir /var/lib/earshot \
       --no-create-home --shell /usr/sbin/nologin --comment "earshot daemon" \
-      --groups audio,gpio "$user"
+      --groups audio,gpio,spi "$user"
   fi
 }
 
@@ -285,6 +375,10 @@ install_runtime() {
   done
   run install -m 0644 "$src/package.json" "$src/package-lock.json" "$opt/"
   run install -m 0755 "$src/scripts/install.sh" "$opt/scripts/install.sh"
+  # earshot certs runs it (a CA is better kept on another computer, but it works here).
+  if [[ -f $src/scripts/make-certs.sh ]]; then
+    run install -m 0755 "$src/scripts/make-certs.sh" "$opt/scripts/make-certs.sh"
+  fi
   run install -m 0644 "$src/scripts/config.template.yaml" "$opt/scripts/config.template.yaml"
 }
 
@@ -301,10 +395,11 @@ install_dependencies() {
   # for this board are rebuilt explicitly below.
   retry run_in "$opt" env ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --ignore-scripts \
     --no-audit --no-fund || die "npm ci failed in $opt"
-  # epoll: GPIO edge events for onoff; speaker: optional direct playback. Both optional:
-  # without them GPIO runs simulated (and says so) and playback goes through aplay.
-  if ! run_in "$opt" npm rebuild epoll speaker --foreground-scripts; then
-    warn "building epoll/speaker failed: GPIO will run simulated, playback via aplay"
+  # epoll: GPIO edge events for onoff; spi-device: APA102 LEDs on SPI; speaker: optional
+  # direct playback. All optional: without them GPIO runs simulated (and says so), SPI
+  # LEDs stay dark (and say so) and playback goes through aplay.
+  if ! run_in "$opt" npm rebuild epoll spi-device speaker --foreground-scripts; then
+    warn "building epoll/spi-device/speaker failed: GPIO or SPI LEDs will run simulated, playback via aplay"
   fi
   printf '%s\n' "$lock" | write_file "$stamp" 0644
 }
@@ -377,6 +472,8 @@ fi
 create_user
 install_config
 install_runtime
+link_cli
+install_board
 if ((npm)); then install_dependencies; else say "npm dependencies skipped (--no-npm)"; fi
 install_unit
 if ((first_boot)); then

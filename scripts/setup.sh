@@ -13,12 +13,13 @@ cd "$(dirname "$0")/.."
 # MQTT tests' broker; openssl: development certificates; mtools, fdisk, e2fsprogs,
 # dosfstools, xz-utils: the Pi image builder and its tests; shellcheck: script lint;
 # qemu-user-static, libc6-arm64-cross, libstdc++6-arm64-cross: the arm64 run of the pipeline;
-# systemd: systemd-analyze and systemd-notify; util-linux: unshare for GPIO sysfs tests;
-# python3: a datagram listener in the notify test.
+# systemd: systemd-analyze and systemd-notify; util-linux: unshare for GPIO sysfs and
+# SPI tests; python3: a datagram listener in the notify test, and with build-essential
+# node-gyp's build of the native optional modules (spi-device, epoll) the tests load.
 packages=(
   alsa-utils libasound2-dev sox libsox-fmt-all flite espeak-ng mosquitto openssl
   mtools fdisk e2fsprogs dosfstools xz-utils shellcheck systemd util-linux
-  qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross python3
+  qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross python3 build-essential
 )
 
 missing=()

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { EarshotError } from '../shared/errors.js';
 import { commandsFor } from './commands/index.js';
+import { checkRequiredOptionsLast } from './required-options.js';
 import { VERSION } from '../shared/version.js';
 
 /**
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)');
   try {
     for (const register of await commandsFor(argv.slice(2))) register(program);
+    checkRequiredOptionsLast(program);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

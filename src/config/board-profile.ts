@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ErrorCode } from '../shared/error-codes.js';
 import { EarshotError } from '../shared/errors.js';
+import { closestName } from './suggest.js';
 import { DEVICE_STATES, type DeviceStateName } from '../shared/device-status.js';
 
 /**
@@ -26,27 +27,38 @@ const stepMs = z.number().int().min(20).max(60_000);
 
 export const PATTERN_TYPES = ['off', 'solid', 'blink', 'pulse', 'double-blink'] as const;
 
+/** `#rrggbb`: the colour of an LED that has one (APA102); plain LEDs ignore it. */
+export const colorSchema = z
+  .string()
+  .regex(/^#[0-9a-fA-F]{6}$/, 'a colour as #rrggbb, e.g. #ff0000 for red')
+  .transform((c) => c.toLowerCase());
+
+const color = { color: colorSchema.optional() };
+
 const patternVariants = z.discriminatedUnion(
   'type',
   [
     z.strictObject({ type: z.literal('off') }),
-    z.strictObject({ type: z.literal('solid') }),
+    z.strictObject({ type: z.literal('solid'), ...color }),
     z.strictObject({
       type: z.literal('blink'),
       onMs: stepMs.default(250),
       offMs: stepMs.default(250),
+      ...color,
     }),
     // No PWM on sysfs GPIO, so a "pulse" is a slow, calm blink rather than a fade.
     z.strictObject({
       type: z.literal('pulse'),
       onMs: stepMs.default(1000),
       offMs: stepMs.default(1000),
+      ...color,
     }),
     z.strictObject({
       type: z.literal('double-blink'),
       onMs: stepMs.default(120),
       gapMs: stepMs.default(120),
       offMs: stepMs.default(840),
+      ...color,
     }),
   ],
   {
@@ -70,28 +82,82 @@ const name = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,31}$/, 'lower-case letters, digits and "-", starting with a letter');
 
+/** APA102 global brightness: 5 bits, 1 (dim) to 31 (full). */
+const apa102Level = z.number().int().min(1).max(31);
+
 const ledSchema = z.strictObject({
-  /** `gpio`: a pin with a resistor and an LED. `virtual`: shown in memory only. */
-  driver: z.enum(['gpio', 'virtual']).default('gpio'),
+  /**
+   * `gpio`: a pin with a resistor and an LED. `apa102`: pixels of the board's APA102
+   * chain on SPI (see `apa102`). `virtual`: shown in memory only.
+   */
+  driver: z.enum(['gpio', 'apa102', 'virtual']).default('gpio'),
   pin: bcmPin.optional(),
   /** True when the LED lights with the pin low (wired from 3.3 V to the pin). */
   activeLow: z.boolean().default(false),
+  /** apa102: the pixels (0 = the first on the chain) this LED lights, one or more. */
+  pixels: z.array(z.number().int().min(0).max(255)).min(1).optional(),
+  /** apa102: its colour when a pattern names none. */
+  color: colorSchema.optional(),
+  /** apa102: its brightness (1-31) before `gpio.brightness` scales it; default the chain's. */
+  brightness: apa102Level.optional(),
   /** Why an LED is virtual, e.g. that the board's LEDs sit on SPI. Logged at start. */
   note: z.string().optional(),
 });
 
-const buttonSchema = z
-  .strictObject({
-    pin: bcmPin,
-    /** sysfs cannot set pulls; they come from config.txt (`gpio=17=ip,pu`), see README. */
-    pull: z.enum(['up', 'down', 'off']).default('up'),
-    /** Pressed reads low. Defaults to true with a pull-up (button to ground). */
-    activeLow: z.boolean().optional(),
-    /** Which edges interrupt; `rising` is the press (active_low is applied first). */
-    edge: z.enum(['both', 'rising', 'falling']).default('both'),
-    debounceMs: z.number().int().min(0).max(1000).default(30),
-  })
-  .transform((b) => ({ ...b, activeLow: b.activeLow ?? b.pull === 'up' }));
+/** A chain of APA102 (DotStar) RGB LEDs on an SPI bus, through the kernel's spidev. */
+const apa102Schema = z.strictObject({
+  /** The spidev device: `/dev/spidevB.C` (bus B, chip select C). */
+  device: z.string().regex(/^\/dev\/spidev\d+\.\d+$/, 'a spidev device such as /dev/spidev0.1'),
+  /** Pixels on the chain. */
+  count: z.number().int().min(1).max(256),
+  /** SPI clock; APA102s take up to about 20 MHz, HAT traces less. */
+  speedHz: z.number().int().min(100_000).max(20_000_000).default(8_000_000),
+  /** Brightness (1-31) of a lit pixel unless its LED says otherwise. */
+  brightness: apa102Level.default(31),
+  /** A pin that must be driven high to power the chain (the 4-Mic HAT's GPIO 5). */
+  powerPin: bcmPin.optional(),
+});
+
+/**
+ * What the board needs from the system: lines for `config.txt` (overlays, dtparams), and
+ * the sound card those create, made ALSA's default by the installer. `codec` is the
+ * device-tree `compatible` of the codec the overlay adds: `earshot doctor` looks for it
+ * to tell "overlay not active" from "driver did not bind".
+ */
+const setupSchema = z.strictObject({
+  configTxt: z
+    .array(
+      z.string().regex(/^(dtoverlay|dtparam|gpio)=\S+$/, 'a dtoverlay=, dtparam= or gpio= line'),
+    )
+    .default([]),
+  card: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,15}$/, 'an ALSA card id: letters, digits, _ (at most 15)')
+    .optional(),
+  codec: z.string().min(1).optional(),
+  /** An overlay Raspberry Pi OS does not ship: `/boot/firmware/overlays/<file>` must exist. */
+  overlayFile: z
+    .string()
+    .regex(/^[\w.-]+\.dtbo$/, 'a file name ending in .dtbo')
+    .optional(),
+  /** What to do when the overlay is not shipped (printed by the installer and doctor). */
+  note: z.string().optional(),
+});
+
+const buttonObject = z.strictObject({
+  pin: bcmPin,
+  /** sysfs cannot set pulls; they come from config.txt (`gpio=17=ip,pu`), see README. */
+  pull: z.enum(['up', 'down', 'off']).default('up'),
+  /** Pressed reads low. Defaults to true with a pull-up (button to ground). */
+  activeLow: z.boolean().optional(),
+  /** Which edges interrupt; `rising` is the press (active_low is applied first). */
+  edge: z.enum(['both', 'rising', 'falling']).default('both'),
+  debounceMs: z.number().int().min(0).max(1000).default(30),
+});
+const buttonSchema = buttonObject.transform((b) => ({
+  ...b,
+  activeLow: b.activeLow ?? b.pull === 'up',
+}));
 
 export type LedSpecInput = z.infer<typeof ledSchema>;
 export type ButtonProfile = z.infer<typeof buttonSchema>;
@@ -124,6 +190,8 @@ const rawProfileSchema = z.strictObject({
     })
     .optional(),
   leds: z.record(name, ledSchema),
+  apa102: apa102Schema.optional(),
+  setup: setupSchema.optional(),
   buttons: z.strictObject({ mute: buttonSchema, action: buttonSchema.optional() }),
   patterns: z
     .partialRecord(z.enum(DEVICE_STATES), z.record(z.string(), ledPatternSchema))
@@ -143,6 +211,8 @@ export const boardProfileSchema = rawProfileSchema
 export type BoardProfile = z.output<typeof boardProfileSchema>;
 export type BoardProfileInput = z.input<typeof boardProfileSchema>;
 export type LedProfile = BoardProfile['leds'][string];
+export type Apa102Profile = NonNullable<BoardProfile['apa102']>;
+export type BoardSetup = NonNullable<BoardProfile['setup']>;
 
 /** Rules across keys: the LEDs the privacy promises need, pins used once, known LEDs. */
 function checkProfile(p: z.output<typeof rawProfileSchema>, ctx: z.RefinementCtx): void {
@@ -156,6 +226,7 @@ function checkProfile(p: z.output<typeof rawProfileSchema>, ctx: z.RefinementCtx
     }
   }
   const owners = new Map<number, string>();
+  const pixelOwners = new Map<number, string>();
   const claim = (pin: number | undefined, key: string): void => {
     if (pin === undefined) return;
     const owner = owners.get(pin);
@@ -176,7 +247,16 @@ function checkProfile(p: z.output<typeof rawProfileSchema>, ctx: z.RefinementCtx
       });
     }
     if (led.driver === 'gpio') claim(led.pin, `leds.${ledName}.pin`);
+    if (led.driver === 'apa102') checkPixels(p, ledName, pixelOwners, ctx);
+    else if (led.pixels !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['leds', ledName, 'pixels'],
+        message: 'only for driver: apa102',
+      });
+    }
   }
+  claim(p.apa102?.powerPin, 'apa102.powerPin');
   claim(p.buttons.mute.pin, 'buttons.mute.pin');
   claim(p.buttons.action?.pin, 'buttons.action.pin');
   if (p.buttons.action && p.buttons.action.edge !== 'both') {
@@ -210,6 +290,73 @@ function checkProfile(p: z.output<typeof rawProfileSchema>, ctx: z.RefinementCtx
   };
   promise('listening', 'listening');
   promise('muted', 'mute');
+}
+
+/** An APA102 LED needs the chain, and pixels on it that no other LED uses. */
+function checkPixels(
+  p: z.output<typeof rawProfileSchema>,
+  ledName: string,
+  owners: Map<number, string>,
+  ctx: z.RefinementCtx,
+): void {
+  const led = p.leds[ledName]!;
+  if (!p.apa102) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['apa102'],
+      message: `required for driver: apa102 (LED ${ledName}): the SPI device and pixel count`,
+    });
+  }
+  if (!led.pixels) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['leds', ledName, 'pixels'],
+      message: 'required for driver: apa102',
+    });
+    return;
+  }
+  for (const pixel of led.pixels) {
+    if (p.apa102 && pixel >= p.apa102.count) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['leds', ledName, 'pixels'],
+        message: `pixel ${pixel} is past the end of the chain (apa102.count ${p.apa102.count})`,
+      });
+    }
+    const owner = owners.get(pixel);
+    if (owner) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['leds', ledName, 'pixels'],
+        message: `pixel ${pixel} is already used by LED ${owner}`,
+      });
+    } else owners.set(pixel, ledName);
+  }
+}
+
+/** The keys allowed where an unknown key was found, for a did-you-mean. */
+function knownKeys(path: readonly string[]): string[] {
+  const [top] = path;
+  switch (top) {
+    case undefined:
+      return Object.keys(rawProfileSchema.shape);
+    case 'chip':
+      return ['labels', 'base'];
+    case 'leds':
+      return Object.keys(ledSchema.shape);
+    case 'apa102':
+      return Object.keys(apa102Schema.shape);
+    case 'setup':
+      return Object.keys(setupSchema.shape);
+    case 'buttons':
+      return path.length === 1 ? ['mute', 'action'] : Object.keys(buttonObject.shape);
+    case 'audio':
+      return ['capture', 'playback'];
+    case 'patterns':
+      return path.length <= 1 ? [...DEVICE_STATES] : ['type', 'onMs', 'offMs', 'gapMs', 'color'];
+    default:
+      return [];
+  }
 }
 
 function resolvePatterns(
@@ -268,8 +415,14 @@ export function parseBoardProfile(data: unknown, source = '(inline)'): BoardProf
     const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
       // A misspelt key is named in full, so the message points at the typo.
-      for (const k of issue.keys)
-        problems.push({ key: [...path, k].join('.'), message: 'unknown key' });
+      const known = knownKeys(path);
+      for (const k of issue.keys) {
+        const guess = closestName(k, known);
+        problems.push({
+          key: [...path, k].join('.'),
+          message: `unknown key${guess ? ` (did you mean ${guess}?)` : ''}`,
+        });
+      }
     } else {
       problems.push({ key: path.join('.') || '(root)', message: issue.message });
     }

@@ -4,6 +4,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { EarshotError } from '../shared/errors.js';
 import { configSchema, SECRET_KEYS, type Config } from './schema.js';
+import { closestName } from './suggest.js';
 
 /** Prefix of environment overrides: `EARSHOT_CLOUD__URL=wss://…` sets `cloud.url`. */
 export const ENV_PREFIX = 'EARSHOT_';
@@ -108,26 +109,31 @@ export function withChanges(
 export function validateConfig(tree: unknown, sources?: Map<string, string>): Config {
   const result = configSchema.safeParse(tree);
   if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((issue) => describeIssue(issue, sources)));
+  throw new ConfigError(result.error.issues.flatMap((issue) => describeIssues(issue, sources)));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, sources?: Map<string, string>): ConfigProblem {
+function describeIssues(issue: z.core.$ZodIssue, sources?: Map<string, string>): ConfigProblem[] {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
-    // An empty key would name nothing: show it quoted.
-    const keys = issue.keys
-      .map((k) => (k === '' ? '""' : k))
-      .map((k) => (path ? `${path}.${k}` : k));
-    return {
-      key: keys.join(', '),
-      message: `unknown key${keys.length > 1 ? 's' : ''}; allowed here: ${allowedKeys(issue.path)}`,
-    };
+    // One problem per key, each with where it came from and the likely intended key.
+    const allowed = allowedKeys(issue.path);
+    return issue.keys.map((k) => {
+      const key = path ? `${path}.${k === '' ? '""' : k}` : k === '' ? '""' : k;
+      const guess = allowed ? closestName(k, allowed) : undefined;
+      const problem: ConfigProblem = {
+        key,
+        message: `unknown key${guess ? ` (did you mean ${guess}?)` : ''}; allowed here: ${allowed?.join(', ') ?? '(see `earshot config print`)'}`,
+      };
+      const source = sources?.get(path ? `${path}.${k}` : k);
+      if (source) problem.source = source;
+      return problem;
+    });
   }
   const key = path || '(root)';
   const problem: ConfigProblem = { key, message: issue.message };
   const source = sources ? findSource(sources, key) : undefined;
   if (source) problem.source = source;
-  return problem;
+  return [problem];
 }
 
 function findSource(sources: Map<string, string>, key: string): string | undefined {
@@ -138,7 +144,7 @@ function findSource(sources: Map<string, string>, key: string): string | undefin
   return undefined;
 }
 
-function allowedKeys(path: readonly PropertyKey[]): string {
+function allowedKeys(path: readonly PropertyKey[]): string[] | undefined {
   // Walk the schema's shape (through defaults, optionals and arrays) to list the keys
   // that are allowed at this level.
   let node: unknown = unwrap(configSchema);
@@ -148,7 +154,7 @@ function allowedKeys(path: readonly PropertyKey[]): string {
     node = unwrap(shape?.[String(part)]);
   }
   const shape = (node as { shape?: Record<string, unknown> } | undefined)?.shape;
-  return shape ? Object.keys(shape).join(', ') : '(see `earshot config print`)';
+  return shape ? Object.keys(shape) : undefined;
 }
 
 type SchemaDef = { def?: { innerType?: unknown; element?: unknown; in?: unknown } };

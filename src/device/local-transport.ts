@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BYTES_PER_SAMPLE, SAMPLE_RATE } from '../shared/audio-format.js';
+import type { Clock } from '../shared/clock.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import type {
   TransportEvents,
@@ -8,6 +9,16 @@ import type {
   UtteranceTransport,
   UtteranceUpload,
 } from './ports.js';
+
+export interface LocalTransportOptions {
+  /**
+   * Answer on this clock, `answerMs` after the utterance ends. `simulate` passes its
+   * virtual clock, so the acknowledgement lands at the same point of the recording on
+   * every run; without a clock the answer comes on a later tick of the event loop.
+   */
+  clock?: Clock;
+  answerMs?: number;
+}
 
 /**
  * The stand-in for the cloud when none is configured (`simulate` without `--cloud`):
@@ -18,6 +29,23 @@ import type {
 export class LocalTransport extends TypedEmitter<TransportEvents> implements UtteranceTransport {
   readonly kind = 'local';
   readonly name = 'link';
+  private open = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly options: LocalTransportOptions = {}) {
+    super();
+  }
+
+  /** Utterances opened and not yet ended or aborted. */
+  get openUtterances(): number {
+    return this.open;
+  }
+
+  /** Resolves once no utterance is open (at once when none is). */
+  allClosed(): Promise<void> {
+    if (this.open === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
 
   async start(): Promise<void> {
     this.emit('status', { status: 'disabled' });
@@ -29,6 +57,13 @@ export class LocalTransport extends TypedEmitter<TransportEvents> implements Utt
     const hash = createHash('sha256');
     let bytes = 0;
     let open = true;
+    this.open += 1;
+    const closed = (): void => {
+      if (!open) return;
+      open = false;
+      this.open -= 1;
+      if (this.open === 0) for (const wake of this.waiters.splice(0)) wake();
+    };
     return {
       id: meta.id,
       write: (pcm) => {
@@ -38,22 +73,23 @@ export class LocalTransport extends TypedEmitter<TransportEvents> implements Utt
         return true;
       },
       end: (_reason): UploadSummary => {
-        open = false;
+        closed();
         const summary = {
           bytes,
           durationMs: Math.round((bytes / BYTES_PER_SAMPLE / SAMPLE_RATE) * 1000),
           sha256: hash.digest('hex'),
         };
-        // Answer as a cloud would, but on a later tick, like a network.
-        setImmediate(() => {
+        // Answer as a cloud would, but later, like a network.
+        const answer = (): void => {
           this.emit('ack', { id: meta.id, stored: false });
           this.emit('replyEnd', { id: meta.id, expectSpeech: false });
-        });
+        };
+        const { clock, answerMs = 0 } = this.options;
+        if (clock) clock.setTimeout(answer, answerMs);
+        else setImmediate(answer);
         return summary;
       },
-      abort: () => {
-        open = false;
-      },
+      abort: closed,
     };
   }
 }

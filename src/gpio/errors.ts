@@ -21,6 +21,14 @@ export const GPIO_ERRORS = {
   module: 'E_GPIO_MODULE',
   /** Any other failure while configuring a pin. */
   io: 'E_GPIO_IO',
+  /** No spidev device (SPI not enabled, or not an SPI device). */
+  spiUnavailable: 'E_SPI_UNAVAILABLE',
+  /** The service user may not open the spidev device. */
+  spiPermission: 'E_SPI_PERMISSION',
+  /** The optional `spi-device` module is missing or built for another CPU. */
+  spiModule: 'E_SPI_MODULE',
+  /** Any other failure opening or writing the SPI device. */
+  spiIo: 'E_SPI_IO',
   /** A simulated press for a button the profile does not have. */
   noSuchButton: 'E_GPIO_NO_SUCH_BUTTON',
 } as const satisfies Record<string, ErrorCode>;

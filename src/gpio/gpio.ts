@@ -1,4 +1,4 @@
-import type { BoardProfile, ButtonName, LedPattern } from '../config/board-profile.js';
+import type { BoardProfile, ButtonName, LedPattern, LedProfile } from '../config/board-profile.js';
 import type { GpioConfig } from '../config/sections/gpio.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { DeviceStateName } from '../shared/device-status.js';
@@ -7,9 +7,18 @@ import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import { ButtonWatcher, type ButtonKind } from './button-watcher.js';
 import { GPIO_ERRORS } from './errors.js';
+import { Apa102Strip } from './apa102-strip.js';
 import { OnoffBackend } from './onoff-backend.js';
 import { PatternRunner } from './pattern-runner.js';
-import type { BackendFactory, BackendName, Button, GpioBackend, Led } from './port.js';
+import type {
+  BackendContext,
+  BackendFactory,
+  BackendName,
+  Button,
+  GpioBackend,
+  Led,
+  LedSpec,
+} from './port.js';
 import {
   ALWAYS_SHOWN_LEDS,
   isQuiet,
@@ -19,6 +28,8 @@ import {
 } from './quiet-hours.js';
 import { renderLeds, type LedView } from './render.js';
 import { SimulatedBackend } from './simulated-backend.js';
+import { openSpiDevice, type SpiOpener } from './spi.js';
+import { SpiLedBackend } from './spi-led-backend.js';
 
 export interface GpioOptions {
   profile: BoardProfile;
@@ -36,6 +47,8 @@ export interface LedEvent {
   name: string;
   on: boolean;
   at: number;
+  /** `#rrggbb` for a lit LED that has a colour (APA102); absent for plain LEDs. */
+  color?: string;
 }
 
 export interface ButtonEvent {
@@ -63,15 +76,56 @@ interface ManagedLed {
   port: Led;
   runner: PatternRunner;
   on: boolean;
+  /** The colour shown while lit; undefined for plain LEDs. */
+  color: string | undefined;
+  /** The LED's own colour when a pattern names none; undefined for plain LEDs. */
+  baseColor: string | undefined;
   writeFailed: boolean;
 }
+
+/** A colour LED with no colour of its own in the profile shows white. */
+const DEFAULT_COLOR = '#ffffff';
 
 const OFF: LedPattern = { type: 'off' };
 /** Quiet hours are re-checked at least this often: a Pi has no RTC and NTP may jump. */
 const QUIET_RECHECK_MS = 60_000;
 
-export const defaultBackendFactory: BackendFactory = (name, { profile, logger }) =>
-  name === 'onoff' ? OnoffBackend.create({ chip: profile.chip, logger }) : new SimulatedBackend();
+/**
+ * Builds backends by name; a profile with APA102 LEDs gets its SPI chain next to the
+ * pins, opened with `openSpi`. When the chain cannot be opened but the pins can, its
+ * LEDs run in memory and the part is degraded: the mute button must keep working.
+ * Simulated pins get simulated LEDs too, unless `spiWhenSimulated` (tests that record
+ * the chain's frames while pressing simulated buttons).
+ */
+export function backendFactoryWithSpi(
+  openSpi: SpiOpener,
+  spiWhenSimulated = false,
+): BackendFactory {
+  return async (name, context) => {
+    const { profile } = context;
+    const pins =
+      name === 'onoff'
+        ? await OnoffBackend.create({ chip: profile.chip, logger: context.logger })
+        : new SimulatedBackend();
+    const chain = profile.apa102;
+    const usesChain = Object.values(profile.leds).some((l) => l.driver === 'apa102');
+    if (!chain || !usesChain || (name === 'simulated' && !spiWhenSimulated)) return pins;
+    try {
+      const spi = await openSpi({ device: chain.device, speedHz: chain.speedHz });
+      return new SpiLedBackend(pins, new Apa102Strip(spi, chain, context.brightnessPercent));
+    } catch (err) {
+      const e =
+        err instanceof EarshotError ? err : new EarshotError(GPIO_ERRORS.spiIo, errorMessage(err));
+      context.logger.warn(
+        { code: e.code, hint: e.hint },
+        `the LEDs on ${chain.device} are dark (${e.message}); buttons still work`,
+      );
+      return new SpiLedBackend(pins, undefined, { code: e.code, message: e.message });
+    }
+  };
+}
+
+export const defaultBackendFactory: BackendFactory = backendFactoryWithSpi(openSpiDevice);
 
 /**
  * The GPIO part: shows the device state on the LEDs and turns button edges into
@@ -137,6 +191,7 @@ export class Gpio extends TypedEmitter<GpioEvents> {
       return;
     }
     this.phase = 'running';
+    degraded ??= this.backend?.degraded;
     const virtualLeds = Object.entries(this.options.profile.leds)
       .filter(([, led]) => led.driver === 'virtual')
       .map(([name]) => name);
@@ -202,7 +257,9 @@ export class Gpio extends TypedEmitter<GpioEvents> {
 
   /** The in-memory backend when pins are simulated (to press buttons); else undefined. */
   get simulated(): SimulatedBackend | undefined {
-    return this.backend instanceof SimulatedBackend ? this.backend : undefined;
+    const b = this.backend;
+    const pins = b instanceof SpiLedBackend ? b.pins : b;
+    return pins instanceof SimulatedBackend ? pins : undefined;
   }
 
   get quiet(): boolean {
@@ -212,7 +269,13 @@ export class Gpio extends TypedEmitter<GpioEvents> {
   private async open(name: BackendName): Promise<void> {
     const { profile, logger, clock, config } = this.options;
     const factory = this.options.backendFactory ?? defaultBackendFactory;
-    const backend = await factory(name, { profile, logger });
+    const context: BackendContext = {
+      profile,
+      logger,
+      clock,
+      brightnessPercent: config.brightness,
+    };
+    const backend = await factory(name, context);
     this.backend = backend;
     if (this.phase !== 'starting') return;
     for (const [ledName, led] of Object.entries(profile.leds)) {
@@ -221,12 +284,15 @@ export class Gpio extends TypedEmitter<GpioEvents> {
         port = { name: ledName, set: () => {}, close: () => {} };
         this.log.info(`LED ${ledName} is virtual${led.note ? `: ${led.note}` : ''}`);
       } else {
-        port = backend.openLed({ name: ledName, pin: led.pin!, activeLow: led.activeLow });
+        port = backend.openLed(ledSpec(ledName, led, profile));
       }
+      const baseColor = led.driver === 'apa102' ? (led.color ?? DEFAULT_COLOR) : undefined;
       const managed: ManagedLed = {
         name: ledName,
         port,
         on: false,
+        color: undefined,
+        baseColor,
         writeFailed: false,
         runner: new PatternRunner(clock, (on) => this.drive(managed, on)),
       };
@@ -287,9 +353,14 @@ export class Gpio extends TypedEmitter<GpioEvents> {
   }
 
   private drive(led: ManagedLed, on: boolean, force = false): void {
-    if (led.on === on && !force) return;
+    const pattern = led.runner.current;
+    const color =
+      on && led.baseColor
+        ? ((pattern && 'color' in pattern ? pattern.color : undefined) ?? led.baseColor)
+        : undefined;
+    if (led.on === on && led.color === color && !force) return;
     try {
-      led.port.set(on);
+      led.port.set(on, color ? { color } : undefined);
       led.writeFailed = false;
     } catch (err) {
       // Unknown level after a failed write; `on` keeps what is known to be shown.
@@ -299,9 +370,15 @@ export class Gpio extends TypedEmitter<GpioEvents> {
       led.writeFailed = true;
       return;
     }
-    if (led.on === on) return;
+    if (led.on === on && led.color === color) return;
     led.on = on;
-    this.emit('led', { name: led.name, on, at: this.options.clock.now() });
+    led.color = color;
+    this.emit('led', {
+      name: led.name,
+      on,
+      at: this.options.clock.now(),
+      ...(color ? { color } : {}),
+    });
   }
 
   private checkQuiet(): void {
@@ -320,4 +397,18 @@ export class Gpio extends TypedEmitter<GpioEvents> {
       if (this.quietNow !== before) this.apply();
     }, wait);
   }
+}
+
+/** The port's view of one LED of the profile. */
+function ledSpec(name: string, led: LedProfile, profile: BoardProfile): LedSpec {
+  if (led.driver === 'apa102') {
+    return {
+      driver: 'apa102',
+      name,
+      pixels: led.pixels ?? [],
+      color: led.color ?? DEFAULT_COLOR,
+      brightness: led.brightness ?? profile.apa102?.brightness ?? 31,
+    };
+  }
+  return { driver: 'gpio', name, pin: led.pin!, activeLow: led.activeLow };
 }

@@ -1,6 +1,7 @@
 /** The GPIO part: LEDs and buttons behind a small port, with onoff and simulated backends. */
 export {
   Gpio,
+  backendFactoryWithSpi,
   defaultBackendFactory,
   type ButtonEvent,
   type GpioEvents,
@@ -25,7 +26,18 @@ export type {
   ButtonSpec,
   GpioBackend,
   Led,
+  LedLook,
   LedSpec,
 } from './port.js';
 export { renderLeds, type LedView } from './render.js';
 export { SimulatedBackend } from './simulated-backend.js';
+export { Apa102Strip } from './apa102-strip.js';
+export { SpiLedBackend } from './spi-led-backend.js';
+export {
+  openSpiDevice,
+  SPI_GROUP_HINT,
+  type SpiDevice,
+  type SpiOpener,
+  type SpiSpec,
+} from './spi.js';
+export { decodeApa102, encodeApa102, type Pixel } from './apa102.js';

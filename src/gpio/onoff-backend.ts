@@ -97,6 +97,9 @@ export class OnoffBackend implements GpioBackend {
 
   openLed(spec: LedSpec): Led {
     const role = `LED ${spec.name}`;
+    if (spec.driver !== 'gpio') {
+      throw new EarshotError(GPIO_ERRORS.io, `${role} is on ${spec.driver}, not a GPIO pin`);
+    }
     const n = sysfsNumber(this.chip, spec.pin, role);
     // 'high'/'low' set the *raw* level together with the direction, so the LED never
     // flashes on while the pin becomes an output ('out' would drive it low, which

@@ -6,6 +6,8 @@ import { renderLeds, type LedView } from './render.js';
 interface SimLed {
   spec: LedSpec;
   on: boolean;
+  /** The colour it was last lit with, for LEDs that have one. */
+  color?: string | undefined;
 }
 
 interface SimButton {
@@ -30,8 +32,10 @@ export class SimulatedBackend implements GpioBackend {
     this.leds.set(spec.name, led);
     return {
       name: spec.name,
-      set: (on) => {
-        if (this.leds.get(spec.name) === led) led.on = on;
+      set: (on, look) => {
+        if (this.leds.get(spec.name) !== led) return;
+        led.on = on;
+        led.color = on && spec.driver === 'apa102' ? (look?.color ?? spec.color) : undefined;
       },
       close: () => {
         led.on = false;
@@ -85,6 +89,11 @@ export class SimulatedBackend implements GpioBackend {
     button.listener?.(pressed);
   }
 
+  /** The colour a simulated colour LED is lit with; undefined when dark or plain. */
+  colorOf(name: string): string | undefined {
+    return this.leds.get(name)?.color;
+  }
+
   /** Whether a simulated LED is lit; undefined for an LED that is not open. */
   isOn(name: string): boolean | undefined {
     return this.leds.get(name)?.on;
@@ -103,7 +112,7 @@ export class SimulatedBackend implements GpioBackend {
   /** BCM pins currently claimed, the way sysfs would list exported pins. */
   get claimedPins(): number[] {
     return [
-      ...[...this.leds.values()].map((l) => l.spec.pin),
+      ...[...this.leds.values()].flatMap((l) => (l.spec.driver === 'gpio' ? [l.spec.pin] : [])),
       ...[...this.buttons.values()].map((b) => b.spec.pin),
     ].sort((a, b) => a - b);
   }

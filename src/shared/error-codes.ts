@@ -34,11 +34,17 @@ export const ERROR_CODES = {
   },
   E_USAGE: {
     part: 'cli',
-    meaning: 'A command was given options that do not go together.',
+    meaning: 'A command was given options that do not go together, or a value it cannot use.',
   },
+  E_BOARD_SETUP: { part: 'config', meaning: 'A board set-up file cannot be read.' },
+  E_CERTS: { part: 'cli', meaning: '`earshot certs` cannot run its certificate script.' },
 
   // audio
   E_WAV_READ: { part: 'audio', meaning: 'A WAV file could not be read.' },
+  E_WAV_TRUNCATED: {
+    part: 'audio',
+    meaning: 'A WAV file holds less audio than its header says (cut short).',
+  },
   E_WAV_FORMAT: {
     part: 'audio',
     meaning: 'A WAV file is not 16 kHz, 16-bit mono PCM, or is not a WAV file.',
@@ -187,6 +193,18 @@ export const ERROR_CODES = {
     part: 'gpio',
     meaning: 'A button that the board profile does not have.',
   },
+  E_SPI_UNAVAILABLE: {
+    part: 'gpio',
+    meaning: 'No SPI device for the LED chain: the colour LEDs stay dark.',
+    hint: 'Enable SPI (dtparam=spi=on in config.txt; the board set-up of install.sh does).',
+  },
+  E_SPI_PERMISSION: {
+    part: 'gpio',
+    meaning: 'No permission to open the SPI device.',
+    hint: 'Add the service user to the spi group (install.sh does).',
+  },
+  E_SPI_MODULE: { part: 'gpio', meaning: 'The spi-device module could not be loaded.' },
+  E_SPI_IO: { part: 'gpio', meaning: 'Writing to the SPI device failed.' },
 
   // MQTT
   E_MQTT_TLS_FILE: { part: 'mqtt', meaning: 'A TLS file named in `mqtt` cannot be read.' },

@@ -1,6 +1,7 @@
 import type { PcmFormat } from '../../src/shared/audio-format.js';
 import type { AudioSink } from '../../src/audio/sinks/sink.js';
 import { startCloudServer, type CloudServer } from '../../src/cloud/index.js';
+import type { BackendFactory } from '../../src/gpio/index.js';
 import type { CloudBehaviour } from '../../src/cloud/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -98,6 +99,7 @@ export async function runDevice(
     sink?: AudioSink;
     presses?: Array<{ name: 'mute' | 'action'; seconds: number }>;
     onStarted?: SimulateOptions['onStarted'];
+    gpioBackendFactory?: BackendFactory;
   } = {},
 ): Promise<DeviceRun> {
   const events: SimEvent[] = [];
@@ -109,6 +111,7 @@ export async function runDevice(
     ...(options.sink ? { sink: options.sink } : {}),
     ...(options.presses ? { presses: options.presses } : {}),
     ...(options.onStarted ? { onStarted: options.onStarted } : {}),
+    ...(options.gpioBackendFactory ? { gpioBackendFactory: options.gpioBackendFactory } : {}),
     settleMs: 8000,
   });
   const of = <K extends SimEvent['event']>(k: K): Array<Extract<SimEvent, { event: K }>> =>

@@ -183,8 +183,9 @@ export function outsideBootHash(path: string, boot: { offset: number; size: numb
 /**
  * A built earshot tree as build-image.sh and install.sh expect it, without running the
  * TypeScript build: the real package files, hardware/, systemd/ and scripts, and a
- * stand-in dist/cli/main.js whose `config check` runs the real config loader from
- * src/ (through tsx), so a bad config is refused exactly as the real CLI would.
+ * stand-in dist/cli/main.js whose `config` and `board` commands run the real CLI from
+ * src/ (through tsx), so a bad config is refused and a board's lines are worked out
+ * exactly as the built CLI would.
  */
 export function makeBundle(dir: string): string {
   mkdirSync(join(dir, 'dist', 'cli'), { recursive: true });
@@ -197,18 +198,14 @@ export function makeBundle(dir: string): string {
     cpSync(join(repoRoot, 'scripts', f), join(dir, 'scripts', f));
   }
   const tsx = pathToFileURL(createRequire(join(repoRoot, 'package.json')).resolve('tsx')).href;
-  const load = join(repoRoot, 'src', 'config', 'load.ts');
-  const check = [
-    `import { loadConfig } from ${JSON.stringify(load)};`,
-    'try { loadConfig({ file: process.argv[1] }); console.log(`${process.argv[1]}: ok`); }',
-    'catch (e) { console.error(`earshot: ${e.message}`); process.exit(1); }',
-  ].join('\n');
+  const cli = join(repoRoot, 'src', 'cli', 'main.ts');
   const main = [
     '#!/usr/bin/env node',
     "import { spawnSync } from 'node:child_process';",
     'const args = process.argv.slice(2);',
-    "if (args[0] === 'config' && args[1] === 'check') {",
-    `  const r = spawnSync(process.execPath, ['--import', ${JSON.stringify(tsx)}, '--input-type=module', '-e', ${JSON.stringify(check)}, args[2]], { stdio: 'inherit' });`,
+    '// The commands the image builder and the installer use run the real CLI from src/.',
+    "if (args[0] === 'config' || args[0] === 'board') {",
+    `  const r = spawnSync(process.execPath, ['--import', ${JSON.stringify(tsx)}, ${JSON.stringify(cli)}, ...args], { stdio: 'inherit' });`,
     '  process.exit(r.status ?? 1);',
     '}',
     "console.log('earshot test bundle');",

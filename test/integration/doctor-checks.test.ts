@@ -196,10 +196,12 @@ describe('earshot doctor: the report', { timeout: 90_000 }, () => {
   it('lists every check once, in order, and exits 1 because a required one failed', () => {
     expect(baseline.checks.map((c) => c.name)).toEqual([
       'node',
+      'board',
       'microphone',
       'speaker',
       'wake word',
       'gpio',
+      'certificates',
       'cloud',
       'mqtt',
       'clock',

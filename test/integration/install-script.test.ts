@@ -80,7 +80,7 @@ describe('install.sh --dry-run', () => {
         String(re),
       ).toBe(true);
     action(/^\+ apt-get .*install .*alsa-utils/);
-    action(/^\+ useradd --system .*--groups audio,gpio earshot$/);
+    action(/^\+ useradd --system .*--groups audio,gpio,spi earshot$/);
     action(
       /^\+ install -m 0640 -o root -g earshot .*config\.template\.yaml \/etc\/earshot\/config\.yaml$/,
     );
@@ -88,7 +88,7 @@ describe('install.sh --dry-run', () => {
     action(
       /^\+ \(cd \/opt\/earshot && env ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --ignore-scripts/,
     );
-    action(/^\+ \(cd \/opt\/earshot && npm rebuild epoll speaker/);
+    action(/^\+ \(cd \/opt\/earshot && npm rebuild epoll spi-device speaker/);
     action(
       /^\+ install -m 0644 .*\/systemd\/earshot\.service \/etc\/systemd\/system\/earshot\.service$/,
     );
@@ -154,7 +154,7 @@ describe('install.sh --root', () => {
     // Only npm ran, in the runtime directory; nothing asked the host's systemd or apt.
     expect(r.calls).toEqual([
       `npm ci --omit=dev --ignore-scripts --no-audit --no-fund [${root}/opt/earshot]`,
-      `npm rebuild epoll speaker --foreground-scripts [${root}/opt/earshot]`,
+      `npm rebuild epoll spi-device speaker --foreground-scripts [${root}/opt/earshot]`,
     ]);
   });
 
@@ -207,6 +207,90 @@ describe('install.sh --root', () => {
     ]) {
       expect(existsSync(join(root, p)), p).toBe(false);
     }
+  });
+});
+
+describe('install.sh: the board set-up and the CLI on PATH', () => {
+  const STOCK = '# stock config.txt\ndtparam=audio=on\n[cm4]\notg_mode=1\n';
+  let root: string;
+  let config: string;
+  beforeAll(() => {
+    root = freshRoot('board');
+    mkdirSync(join(root, 'boot/firmware'), { recursive: true });
+    writeFileSync(join(root, 'boot/firmware/config.txt'), STOCK);
+    config = join(tmp.dir, 'respeaker.yaml');
+    writeFileSync(config, 'board: respeaker-2mic\n');
+  });
+  const txt = () => readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8');
+  const BLOCK = [
+    '',
+    "# earshot board setup: begin (board respeaker-2mic; written by earshot's installer, removed by install.sh --uninstall)",
+    '[all]',
+    'dtparam=i2c_arm=on',
+    'dtparam=i2s=on',
+    'dtparam=spi=on',
+    'dtoverlay=wm8960-soundcard,alsaname=seeed2micvoicec',
+    'gpio=17=ip,pu',
+    '# earshot board setup: end',
+    '',
+  ].join('\n');
+
+  it('--dry-run shows the config.txt lines and the ALSA default, and writes neither', () => {
+    const r = install(['--dry-run', '--root', root, '--no-npm', '--config', config]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.stdout).toContain(`+ write ${root}/boot/firmware/config.txt (mode -):`);
+    expect(r.stdout).toContain('    dtoverlay=wm8960-soundcard,alsaname=seeed2micvoicec');
+    expect(r.stdout).toContain(`+ write ${root}/etc/asound.conf (mode 0644):`);
+    expect(r.stdout).toContain('      capture.pcm "plughw:CARD=seeed2micvoicec,DEV=0"');
+    expect(r.stdout).toContain(
+      `+ ln -sfn /opt/earshot/dist/cli/main.js ${root}/usr/local/bin/earshot`,
+    );
+    expect(txt()).toBe(STOCK);
+    expect(existsSync(join(root, 'etc/asound.conf'))).toBe(false);
+  });
+
+  it('writes the block after the stock lines, the ALSA default, and links earshot', () => {
+    const r = install(['--root', root, '--no-npm', '--config', config]);
+    expect(r.code, r.out).toBe(0);
+    expect(txt()).toBe(STOCK + BLOCK);
+    const asound = readFileSync(join(root, 'etc/asound.conf'), 'utf8');
+    expect(asound).toMatch(/^# Written by earshot's installer for the board respeaker-2mic/);
+    expect(asound).toContain(
+      'pcm.!default {\n  type asym\n  capture.pcm "plughw:CARD=seeed2micvoicec,DEV=0"',
+    );
+    const link = join(root, 'usr/local/bin/earshot');
+    expect(readlinkSync(link)).toBe('/opt/earshot/dist/cli/main.js');
+    expect(statSync(join(root, 'opt/earshot/dist/cli/main.js')).mode & 0o111).toBe(0o111);
+  });
+
+  it('a re-run changes nothing', () => {
+    const before = txt();
+    const r = install(['--root', root, '--no-npm']);
+    expect(r.code, r.out).toBe(0);
+    expect(txt()).toBe(before);
+    expect(r.out).toContain('already has the board');
+    expect(r.out).toContain('already makes the board');
+  });
+
+  it('--uninstall gives back the stock config.txt, removes its asound.conf and the link', () => {
+    const r = install(['--uninstall', '--root', root]);
+    expect(r.code, r.out).toBe(0);
+    expect(txt()).toBe(STOCK);
+    expect(existsSync(join(root, 'etc/asound.conf'))).toBe(false);
+    expect(existsSync(join(root, 'usr/local/bin/earshot'))).toBe(false);
+  });
+
+  it('keeps an asound.conf it did not write, and says what to do', () => {
+    writeFileSync(join(root, 'etc/asound.conf'), 'pcm.!default { type hw card 1 }\n');
+    const r = install(['--root', root, '--no-npm']);
+    expect(r.code, r.out).toBe(0);
+    expect(readFileSync(join(root, 'etc/asound.conf'), 'utf8')).toBe(
+      'pcm.!default { type hw card 1 }\n',
+    );
+    expect(r.out).toMatch(/keeping your .*asound\.conf.*seeed2micvoicec/);
+    expect(install(['--uninstall', '--root', root]).code).toBe(0);
+    expect(existsSync(join(root, 'etc/asound.conf'))).toBe(true);
+    expect(txt()).toBe(STOCK);
   });
 });
 

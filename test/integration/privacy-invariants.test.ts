@@ -5,7 +5,10 @@ import { readCaptureWav, readWavFile } from '../../src/shared/wav.js';
 import type { CloudServer } from '../../src/cloud/index.js';
 import type { UtteranceRecord } from '../../src/cloud/types.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { cloudConfig, runDevice, startTestCloud } from '../helpers/device-cloud.js';
+import { loadBoardProfile } from '../../src/config/board-profile.js';
+import type { BackendFactory } from '../../src/gpio/index.js';
+import { cloudConfig, runDevice, startTestCloud, type DeviceRun } from '../helpers/device-cloud.js';
+import { SpiRecorder } from '../helpers/spi-recorder.js';
 import { eventually } from '../helpers/wait.js';
 import { fixture, tempDir } from '../helpers/paths.js';
 import { insideListening, listeningWindows, runSimulate } from '../helpers/simulate.js';
@@ -92,7 +95,45 @@ describe('P1: mute closes the microphone', () => {
   });
 });
 
-describe('P2: no light, no upload', () => {
+/**
+ * P2 runs on both kinds of light: GPIO LEDs (the generic board on simulated pins, the
+ * windows from the part's LED events) and the ReSpeaker HAT's APA102 chain (the windows
+ * decoded from the SPI frames the chain was sent; see SpiRecorder for what is faked).
+ */
+interface LightRig {
+  name: string;
+  board: string;
+  make(): {
+    options: { gpioBackendFactory?: BackendFactory };
+    windows(run: DeviceRun): Array<[number, number]>;
+  };
+}
+const rigs: LightRig[] = [
+  {
+    name: 'GPIO LEDs',
+    board: 'generic',
+    make: () => ({ options: {}, windows: (run) => listeningWindows(run.events) }),
+  },
+  {
+    name: 'APA102 LEDs on SPI',
+    board: 'respeaker-2mic',
+    make: () => {
+      const spi = new SpiRecorder();
+      const profile = loadBoardProfile('respeaker-2mic');
+      const pixel = profile.leds.listening!.pixels![0]!;
+      return {
+        options: { gpioBackendFactory: spi.factory() },
+        windows: () => {
+          expect(spi.frames.length).toBeGreaterThan(2);
+          return spi.litWindows(pixel, profile.apa102!.count);
+        },
+      };
+    },
+  },
+];
+
+describe.each(rigs)('P2: no light, no upload ($name)', (rig) => {
+  const board = `board=${rig.board}`;
   it('sends no audio after capture.stop, however late the frames', async () => {
     cloud = await startTestCloud(certs, { captureStopAfterMs: 600 });
     const c = cloud;
@@ -105,7 +146,11 @@ describe('P2: no light, no upload', () => {
     c.events.on('audio', (_s, chunk) => {
       if (ended) after.push(chunk.length);
     });
-    const run = await runDevice(fixture('alexa-twice.wav'), cloudConfig(certs, c, ledger()));
+    const run = await runDevice(
+      fixture('alexa-twice.wav'),
+      cloudConfig(certs, c, ledger(), [board]),
+      rig.make().options,
+    );
     expect(run.of('upload').map((u) => u.reason)).toEqual(['cloud', 'cloud']);
     expect(after).toEqual([]);
   });
@@ -122,7 +167,11 @@ describe('P2: no light, no upload', () => {
         c.dropAll();
       }
     });
-    const run = await runDevice(fixture('alexa-what-time.wav'), cloudConfig(certs, c, ledger()));
+    const run = await runDevice(
+      fixture('alexa-what-time.wav'),
+      cloudConfig(certs, c, ledger(), [board]),
+      rig.make().options,
+    );
     const states = run.of('state').map((s) => s.state);
     expect(states).toEqual(expect.arrayContaining(['thinking', 'offline']));
     // Audio went over exactly one connection: the one that was dropped.
@@ -132,8 +181,14 @@ describe('P2: no light, no upload', () => {
 
   it('every upload lies inside a listening-LED window', async () => {
     cloud = await startTestCloud(certs, { expectSpeech: true });
-    const run = await runDevice(fixture('alexa-twice.wav'), cloudConfig(certs, cloud, ledger()));
-    const windows = listeningWindows(run.events);
+    const light = rig.make();
+    const run = await runDevice(
+      fixture('alexa-twice.wav'),
+      cloudConfig(certs, cloud, ledger(), [board]),
+      light.options,
+    );
+    const windows = light.windows(run);
+    expect(windows.length).toBeGreaterThanOrEqual(2);
     expect(run.of('upload').length).toBeGreaterThanOrEqual(2);
     for (const u of run.of('upload')) expect(insideListening(windows, u.openT, u.t)).toBe(true);
   });

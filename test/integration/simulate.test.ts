@@ -171,6 +171,33 @@ describe('earshot simulate --json', () => {
     expect(litDuring).toEqual([]);
   });
 
+  it('without --realtime and --cloud, two runs print the same lines (ids and wallMs aside)', async () => {
+    // Run side by side so that they compete for the CPU and the disk: the events must
+    // not depend on how fast the ledger's fsync or the event loop happens to be.
+    const args = (name: string) => [
+      '--wav',
+      fixture('alexa-twice.wav'),
+      '--ledger',
+      ledger(name),
+      '--press',
+      'action@9.5',
+    ];
+    const runs = await Promise.all([
+      runSimulate(args('det-a')),
+      runSimulate(args('det-b')),
+      runSimulate(args('det-c')),
+    ]);
+    const normalise = (lines: SimLine[]): string[] =>
+      lines.map((l) => {
+        const { wallMs: _w, id: _id, ...rest } = l;
+        return JSON.stringify(rest);
+      });
+    const [first, ...others] = runs.map((r) => normalise(r.lines));
+    expect(ofType(runs[0]!.lines, 'upload').length).toBeGreaterThanOrEqual(2);
+    expect(first!.length).toBeGreaterThan(10);
+    for (const other of others) expect(other).toEqual(first);
+  });
+
   it('refuses a bad --press with a clear message', async () => {
     const { code, stderr } = await runSimulate([
       '--wav',

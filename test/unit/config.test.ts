@@ -63,6 +63,18 @@ describe('config', () => {
     expect(p?.message).toMatch(/preRollMs/);
   });
 
+  it('offers the closest key and names the file an unknown key came from', () => {
+    const f = file('typos.yaml', 'cloud:\n  ulr: wss://x\n  colour: red\n');
+    const found = problems(() => loadConfig({ file: f }));
+    expect(found.map((p) => [p.key, p.source])).toEqual([
+      ['cloud.ulr', f],
+      ['cloud.colour', f],
+    ]);
+    expect(found[0]?.message).toMatch(/^unknown key \(did you mean url\?\); allowed here: /);
+    // Nothing close enough to be a typo: no guess.
+    expect(found[1]?.message).toMatch(/^unknown key; allowed here: /);
+  });
+
   it('names a wrong type and where it came from', () => {
     const [p] = problems(() => loadConfig({ env: { EARSHOT_AUDIO__PRE_ROLL_MS: 'lots' } }));
     expect(p?.key).toBe('audio.preRollMs');

@@ -53,7 +53,7 @@ describe('shipped board profiles', () => {
     expect(p.patterns.idle).toEqual({});
   });
 
-  it('respeaker-2mic: button on GPIO 17, the seeed card, virtual LEDs', () => {
+  it('respeaker-2mic: button on GPIO 17, the seeed card, APA102 LEDs, the WM8960 overlay', () => {
     const p = loadBoardProfile('respeaker-2mic');
     expect(p.buttons.mute.pin).toBe(17);
     expect(p.buttons.action).toBeUndefined();
@@ -61,7 +61,32 @@ describe('shipped board profiles', () => {
       capture: 'plughw:CARD=seeed2micvoicec,DEV=0',
       playback: 'plughw:CARD=seeed2micvoicec,DEV=0',
     });
-    expect(Object.values(p.leds).map((l) => l.driver)).toEqual(['virtual', 'virtual', 'virtual']);
+    expect(p.apa102).toEqual({
+      device: '/dev/spidev0.1',
+      count: 3,
+      speedHz: 8_000_000,
+      brightness: 31,
+    });
+    expect(p.leds.listening).toMatchObject({ driver: 'apa102', pixels: [1] });
+    expect(p.leds.mute).toMatchObject({ driver: 'apa102', pixels: [0], color: '#ff0000' });
+    expect(p.patterns.listening).toEqual({ listening: { type: 'solid' } });
+    expect(p.setup?.configTxt).toContain('dtoverlay=wm8960-soundcard,alsaname=seeed2micvoicec');
+    expect(p.setup).toMatchObject({ card: 'seeed2micvoicec', codec: 'wlf,wm8960' });
+    expect(p.setup?.overlayFile).toBeUndefined();
+  });
+
+  it('respeaker-2mic-v2: the same LEDs and card, an overlay Raspberry Pi OS does not ship', () => {
+    const v1 = loadBoardProfile('respeaker-2mic');
+    const v2 = loadBoardProfile('respeaker-2mic-v2');
+    expect(v2.leds).toEqual(v1.leds);
+    expect(v2.audio).toEqual(v1.audio);
+    expect(v2.setup).toMatchObject({
+      card: 'seeed2micvoicec',
+      codec: 'ti,tlv320aic3104',
+      overlayFile: 'respeaker-2mic-v2_0-overlay.dtbo',
+    });
+    expect(v2.setup?.configTxt).toContain('dtoverlay=respeaker-2mic-v2_0-overlay');
+    expect(v2.setup?.note).toMatch(/seeed-linux-dtoverlays/);
   });
 
   it('an unknown name lists the known ones', () => {
@@ -115,7 +140,45 @@ describe('profile validation names the key', () => {
 
   it('a misspelt key', () => {
     const p = withPatch((x) => ((x.buttons.mute as Record<string, unknown>)['debounce'] = 30));
-    expect(problems(p)).toEqual(['buttons.mute.debounce: unknown key']);
+    expect(problems(p)).toEqual(['buttons.mute.debounce: unknown key (did you mean debounceMs?)']);
+  });
+
+  it('APA102 LEDs: need the chain, pixels on it, each pixel used once', () => {
+    const p = withPatch((x) => {
+      x.leds = {
+        listening: { driver: 'apa102', pixels: [0, 1] },
+        mute: { driver: 'apa102', pixels: [1] },
+        status: { driver: 'apa102' },
+      };
+    });
+    expect(problems(p)).toEqual([
+      'apa102: required for driver: apa102 (LED listening): the SPI device and pixel count',
+      'apa102: required for driver: apa102 (LED mute): the SPI device and pixel count',
+      'leds.mute.pixels: pixel 1 is already used by LED listening',
+      'apa102: required for driver: apa102 (LED status): the SPI device and pixel count',
+      'leds.status.pixels: required for driver: apa102',
+    ]);
+    const past = withPatch((x) => {
+      x.apa102 = { device: '/dev/spidev0.1', count: 2 };
+      x.leds = { listening: { driver: 'apa102', pixels: [2] }, mute: { pin: 24, pixels: [0] } };
+    });
+    expect(problems(past)).toEqual([
+      'leds.listening.pixels: pixel 2 is past the end of the chain (apa102.count 2)',
+      'leds.mute.pixels: only for driver: apa102',
+    ]);
+    const badDevice = withPatch((x) => (x.apa102 = { device: '/dev/spi0', count: 3 }));
+    expect(problems(badDevice)).toEqual(['apa102.device: a spidev device such as /dev/spidev0.1']);
+  });
+
+  it('a bad colour or config.txt line is named', () => {
+    const p = withPatch((x) => {
+      x.patterns = { thinking: { status: { type: 'blink', color: 'cyan' } } };
+      x.setup = { configTxt: ['rm -rf /'] };
+    });
+    expect(problems(p)).toEqual([
+      'setup.configTxt.0: a dtoverlay=, dtparam= or gpio= line',
+      'patterns.thinking.status.color: a colour as #rrggbb, e.g. #ff0000 for red',
+    ]);
   });
 
   it('cross-key rules: required LEDs, pins used twice, unknown LEDs, privacy patterns', () => {

@@ -81,8 +81,8 @@ describe('OnoffBackend', () => {
     const { calls, load } = fakeOnoff(root);
     const backend = await OnoffBackend.create({ root, loadOnoff: load });
     expect(backend.chip.base).toBe(512);
-    const lowLed = backend.openLed({ name: 'mute', pin: 24, activeLow: true });
-    backend.openLed({ name: 'listening', pin: 23, activeLow: false });
+    const lowLed = backend.openLed({ driver: 'gpio', name: 'mute', pin: 24, activeLow: true });
+    backend.openLed({ driver: 'gpio', name: 'listening', pin: 23, activeLow: false });
     backend.openButton({ name: 'mute', pin: 5, activeLow: true, pull: 'up', edge: 'both' });
     expect(calls.map((c) => c.args)).toEqual([
       // Raw high = off for an active-low LED; set together with the direction.
@@ -111,7 +111,7 @@ describe('OnoffBackend', () => {
     const backend = await OnoffBackend.create({ root, loadOnoff: load });
     let caught: unknown;
     try {
-      backend.openLed({ name: 'mute', pin: 24, activeLow: false });
+      backend.openLed({ driver: 'gpio', name: 'mute', pin: 24, activeLow: false });
     } catch (e) {
       caught = e;
     }
@@ -135,7 +135,7 @@ describe('OnoffBackend', () => {
       loadOnoff: load,
       logger: logger as never,
     });
-    backend.openLed({ name: 'listening', pin: 23, activeLow: false });
+    backend.openLed({ driver: 'gpio', name: 'listening', pin: 23, activeLow: false });
     expect(calls).toHaveLength(1);
     expect(warnings).toEqual(['GPIO 23 was already exported; taking it over']);
     backend.close();
@@ -164,8 +164,8 @@ describe('OnoffBackend', () => {
     roots.push(root);
     const { load } = fakeOnoff(root);
     const backend = await OnoffBackend.create({ root, loadOnoff: load });
-    expect(() => backend.openLed({ name: 'status', pin: 25, activeLow: false })).toThrow(
-      expect.objectContaining({ code: 'E_GPIO_PIN_INVALID' }),
-    );
+    expect(() =>
+      backend.openLed({ driver: 'gpio', name: 'status', pin: 25, activeLow: false }),
+    ).toThrow(expect.objectContaining({ code: 'E_GPIO_PIN_INVALID' }));
   });
 });

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadBoardProfile } from '../../src/config/board-profile.js';
 import { EarshotError } from '../../src/shared/errors.js';
 import {
   OnoffBackend,
@@ -10,7 +9,7 @@ import {
   type BackendFactory,
   type GpioBackend,
 } from '../../src/gpio/index.js';
-import { gpioConfig, makeGpio } from '../helpers/gpio-fixtures.js';
+import { gpioConfig, makeGpio, testProfile } from '../helpers/gpio-fixtures.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -248,20 +247,24 @@ describe('LED writes', () => {
   });
 });
 
-describe('virtual LEDs (ReSpeaker 2-mic: APA102 on SPI)', () => {
+describe('virtual LEDs', () => {
   it('shows states in events and says the LEDs are virtual', async () => {
-    const h = makeGpio({ profile: loadBoardProfile('respeaker-2mic') });
-    await h.gpio.start();
-    expect(h.gpio.status).toEqual({
-      backend: 'simulated',
-      virtualLeds: ['listening', 'mute', 'status'],
+    const h = makeGpio({
+      profile: testProfile({
+        leds: {
+          listening: { driver: 'virtual', note: 'no LED on this board' },
+          mute: { driver: 'virtual' },
+        },
+      }),
     });
+    await h.gpio.start();
+    expect(h.gpio.status).toEqual({ backend: 'simulated', virtualLeds: ['listening', 'mute'] });
     h.gpio.showState('listening');
     expect(h.gpio.isLit('listening')).toBe(true);
     expect(h.leds.filter((e) => e.name === 'listening').at(-1)).toMatchObject({ on: true });
-    // Only the button is a pin; the LEDs never reach a backend.
-    expect(h.gpio.simulated!.claimedPins).toEqual([17]);
-    expect(h.logs.some((l) => l.msg === 'LED mute is virtual: APA102 on SPI, not driven yet')).toBe(
+    // Only the buttons are pins; the LEDs never reach a backend.
+    expect(h.gpio.simulated!.claimedPins).toEqual([5, 6]);
+    expect(h.logs.some((l) => l.msg === 'LED listening is virtual: no LED on this board')).toBe(
       true,
     );
     h.gpio.stop();

@@ -8,7 +8,9 @@ export function registerConfig(program: Command): void {
 
   config
     .command('check')
-    .description('validate a config file; exit 1 naming every bad key')
+    .description(
+      'validate a config file; on a bad key, name every one and exit 78 (EX_CONFIG, as `earshot run` does)',
+    )
     .argument('<file>', 'YAML or JSON config file')
     .action((file: string) => {
       loadConfig({ file, env: process.env });

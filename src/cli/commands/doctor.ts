@@ -3,6 +3,8 @@ import { audioDevices } from '../../device/wiring.js';
 import { loadBoardProfile } from '../../config/board-profile.js';
 import { ledgerPath } from '../../privacy/ledger-path.js';
 import { addConfigOptions, configFromOptions, type ConfigOptions } from '../config-options.js';
+import { checkBoard } from '../doctor/board-checks.js';
+import { checkCertificates } from '../doctor/cert-checks.js';
 import { runCheck, type CheckResult } from '../doctor/check.js';
 import { checkCloud, checkGpio, checkMqtt, checkWake } from '../doctor/part-checks.js';
 import {
@@ -18,6 +20,7 @@ interface DoctorFlags extends ConfigOptions {
   json?: boolean;
   play?: boolean;
   timeout: string;
+  systemRoot: string;
 }
 
 const MARK: Record<CheckResult['status'], string> = {
@@ -36,17 +39,25 @@ export function registerDoctor(program: Command): void {
       )
       .option('--json', 'print one JSON object')
       .option('--play', 'play a short tone on the speaker')
-      .option('--timeout <seconds>', 'per check', '10'),
+      .option('--timeout <seconds>', 'per check', '10')
+      .option(
+        '--system-root <dir>',
+        'read config.txt, the device tree and ALSA cards under DIR (a mounted card)',
+        '/',
+      ),
   ).action(async (flags: DoctorFlags) => {
     const config = configFromOptions(flags);
     const timeoutMs = Math.max(1, Number(flags.timeout)) * 1000;
-    const audio = audioDevices(config, loadBoardProfile(config.board));
+    const profile = loadBoardProfile(config.board);
+    const audio = audioDevices(config, profile);
     const checks: Array<[string, boolean, () => Promise<CheckResult>]> = [
       ['node', true, checkNode],
+      ['board', true, () => checkBoard(profile, flags.systemRoot)],
       ['microphone', true, () => checkCapture(audio.capture)],
       ['speaker', true, () => checkPlayback(audio.playback, Boolean(flags.play))],
       ['wake word', true, () => checkWake(config)],
       ['gpio', true, () => checkGpio(config)],
+      ['certificates', true, () => checkCertificates(config)],
       ['cloud', true, () => checkCloud(config, timeoutMs)],
       ['mqtt', false, () => checkMqtt(config, timeoutMs)],
       ['clock', true, checkClock],

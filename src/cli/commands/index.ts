@@ -15,7 +15,9 @@ export const commandLoaders: ReadonlyArray<{ name: string; load: () => Promise<R
   { name: 'ledger', load: async () => (await import('./ledger.js')).registerLedger },
   { name: 'mqtt', load: async () => (await import('./mqtt.js')).registerMqtt },
   { name: 'config', load: async () => (await import('./config.js')).registerConfig },
+  { name: 'board', load: async () => (await import('./board.js')).registerBoard },
   { name: 'cloud', load: async () => (await import('./cloud.js')).registerCloud },
+  { name: 'certs', load: async () => (await import('./certs.js')).registerCerts },
   { name: 'bench', load: async () => (await import('./bench.js')).registerBench },
   { name: 'errors', load: async () => (await import('./errors.js')).registerErrors },
 ];

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { loadBoardProfile } from '../../config/board-profile.js';
 import type { Config } from '../../config/schema.js';
-import { Gpio } from '../../gpio/index.js';
+import { Gpio, SPI_GROUP_HINT, type BackendFactory } from '../../gpio/index.js';
 import { CloudLink } from '../../link/index.js';
 import { RealClock } from '../../shared/clock.js';
 import { EarshotError, errorMessage } from '../../shared/errors.js';
@@ -44,7 +44,19 @@ export async function checkWake(config: Config): Promise<CheckResult> {
   }
 }
 
-export async function checkGpio(config: Config): Promise<CheckResult> {
+const SPI_HINTS: Record<string, string> = {
+  E_SPI_UNAVAILABLE:
+    'SPI is not enabled: dtparam=spi=on in /boot/firmware/config.txt (install.sh writes it), then reboot',
+  E_SPI_PERMISSION: SPI_GROUP_HINT,
+  E_SPI_MODULE: 'build it on the device: cd /opt/earshot && sudo npm rebuild spi-device',
+  E_SPI_IO: 'check the kernel log (journalctl -k)',
+};
+
+export async function checkGpio(
+  config: Config,
+  /** Tests give the pins and the SPI device; the daemon's defaults otherwise. */
+  backendFactory?: BackendFactory,
+): Promise<CheckResult> {
   if (config.gpio.backend === 'simulated') {
     return result(
       'gpio',
@@ -59,10 +71,22 @@ export async function checkGpio(config: Config): Promise<CheckResult> {
     config: { ...config.gpio, onUnavailable: 'fail' },
     logger: silentLogger(),
     clock: new RealClock(),
+    ...(backendFactory ? { backendFactory } : {}),
   });
   try {
     await gpio.start();
     gpio.stop();
+    const degraded = gpio.status?.degraded;
+    if (degraded) {
+      // The buttons work but the LEDs do not (an SPI chain that could not be opened).
+      return result(
+        'gpio',
+        true,
+        'warn',
+        `board ${config.board}: buttons open, LEDs dark: ${degraded.message} [${degraded.code}]`,
+        SPI_HINTS[degraded.code],
+      );
+    }
     return result(
       'gpio',
       true,

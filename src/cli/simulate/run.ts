@@ -4,6 +4,8 @@ import type { AudioSink } from '../../audio/sinks/sink.js';
 import type { Config } from '../../config/schema.js';
 import type { UtteranceTransport } from '../../device/ports.js';
 import type { Device } from '../../device/device.js';
+import type { BackendFactory } from '../../gpio/index.js';
+import { LocalTransport } from '../../device/local-transport.js';
 import { Runtime } from '../../device/wiring.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../../shared/audio-format.js';
 import { ManualClock, RealClock, type Clock } from '../../shared/clock.js';
@@ -13,7 +15,7 @@ import type { Logger } from '../../shared/logger.js';
 /** One line of `earshot simulate --json`. Times are seconds of the WAV's own time line. */
 export type SimEvent =
   | { event: 'state'; t: number; state: string; previous: string }
-  | { event: 'led'; t: number; name: string; on: boolean }
+  | { event: 'led'; t: number; name: string; on: boolean; color?: string }
   | { event: 'wake'; t: number; keyword: string; score: number; frame: number; accepted: boolean }
   | {
       event: 'upload';
@@ -64,11 +66,18 @@ export interface SimulateOptions {
   onEvent: (e: SimEvent) => void;
   /** After the recording ends, how long (ms of simulated time) to wait for the device to settle. */
   settleMs?: number;
+  /** Builds the GPIO backends (tests record an SPI LED chain's frames). */
+  gpioBackendFactory?: BackendFactory;
   /** Called once the runtime is running (e.g. to attach MQTT). */
   onStarted?: (runtime: Runtime) => Promise<void> | void;
 }
 
 const round = (t: number): number => Math.round(t * 1000) / 1000;
+
+/** The local stand-in answers this long (virtual time) after an utterance ends. */
+export const LOCAL_ANSWER_MS = 80;
+/** A guard, in real time, for the wait on the ledger while the virtual clock stands. */
+const LEDGER_WAIT_MS = 10_000;
 
 /**
  * Runs the real device pipeline with a WAV file as the microphone and simulated GPIO.
@@ -78,6 +87,16 @@ const round = (t: number): number => Math.round(t * 1000) / 1000;
 export async function simulate(options: SimulateOptions): Promise<SimEvent & { event: 'summary' }> {
   const started = performance.now();
   const samples = await readCaptureWav(options.wav);
+  const seconds = samples.length / SAMPLE_RATE;
+  for (const press of options.presses ?? []) {
+    if (press.seconds > seconds) {
+      throw new EarshotError(
+        'E_USAGE',
+        `--press ${press.name}@${press.seconds} is after the end of ${options.wav} (${round(seconds)} s)`,
+        { hint: 'give a time inside the recording' },
+      );
+    }
+  }
   const manual = options.realtime ? undefined : new ManualClock();
   const clock: Clock = manual ?? new RealClock();
   const config: Config = {
@@ -85,6 +104,13 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     gpio: { ...options.config.gpio, backend: 'simulated' },
   };
   const frameEnd = (index: number): number => (index + 1) * FRAME_MS;
+  // Without a cloud, the stand-in answers on the virtual clock, so a run prints the
+  // same lines every time.
+  const local =
+    !options.transport && !config.cloud.url
+      ? new LocalTransport(manual ? { clock, answerMs: LOCAL_ANSWER_MS } : {})
+      : undefined;
+  const transport = options.transport ?? (local ? () => local : undefined);
   const source = new WavSource({
     samples,
     pace: options.realtime ? 'realtime' : 'fast',
@@ -95,11 +121,13 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     log: options.log,
     clock,
     source,
-    ...(options.transport ? { transport: options.transport } : {}),
+    ...(transport ? { transport } : {}),
+    ...(options.gpioBackendFactory ? { gpioBackendFactory: options.gpioBackendFactory } : {}),
     ...(options.sink ? { sink: options.sink } : {}),
     beforeFrame: async (frame) => {
       if (!manual) return;
       await waitForNetwork(frame);
+      await waitForLedger();
       manual.advanceTo(frameEnd(frame.index));
     },
     waitForLinkMs: config.cloud.connectTimeoutMs,
@@ -132,6 +160,18 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     sync ??= { virtual: clock.now(), real: performance.now() };
     const ahead = frameEnd(frame.index) - sync.virtual - (performance.now() - sync.real);
     if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
+  };
+  // An utterance that ended is written to the ledger (fsync) before it is committed to
+  // the cloud. On the virtual clock that wait takes no time: the clock stands still
+  // until the stand-in has it, so the acknowledgement does not depend on the disk.
+  const waitForLedger = async (): Promise<void> => {
+    if (!local || runtime.device.state !== 'thinking' || local.openUtterances === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      local.allClosed(),
+      new Promise((r) => (timer = setTimeout(r, LEDGER_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   };
   function watch(device: Device): void {
     device.on('state', (s) =>
@@ -180,7 +220,15 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
   const now = (): number => sec(clock.now());
 
   watch(runtime.device);
-  runtime.gpio.on('led', (e) => emit({ event: 'led', t: sec(e.at), name: e.name, on: e.on }));
+  runtime.gpio.on('led', (e) =>
+    emit({
+      event: 'led',
+      t: sec(e.at),
+      name: e.name,
+      on: e.on,
+      ...(e.color ? { color: e.color } : {}),
+    }),
+  );
   await runtime.start();
   if (origin === undefined) {
     origin = clock.now();
@@ -203,6 +251,7 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     runtime,
     clock,
     manual,
+    waitForLedger,
     Math.ceil(samples.length / FRAME_SAMPLES),
     options.settleMs ?? config.utterance.replyTimeoutMs + 1000,
   );
@@ -235,6 +284,7 @@ async function settle(
   runtime: Runtime,
   clock: Clock,
   manual: ManualClock | undefined,
+  waitForLedger: () => Promise<void>,
   nextFrame: number,
   maxMs: number,
 ): Promise<void> {
@@ -254,6 +304,7 @@ async function settle(
       if (!manual) await new Promise((r) => setTimeout(r, FRAME_MS));
       continue;
     }
+    await waitForLedger();
     await new Promise((r) => setTimeout(r, manual ? 5 : FRAME_MS));
     manual?.advanceBy(5);
   }

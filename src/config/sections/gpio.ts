@@ -18,6 +18,11 @@ export const gpioSection = z
       .regex(QUIET_HOURS, 'HH:MM-HH:MM, 24-hour local time, e.g. 22:00-07:00')
       .refine((s) => s.slice(0, 5) !== s.slice(6), 'start and end must differ')
       .optional(),
+    /**
+     * Brightness of LEDs that can dim (APA102), in percent of the level the board
+     * profile gives them. Plain GPIO LEDs are on or off.
+     */
+    brightness: z.number().int().min(1).max(100).default(100),
     /** Press this long on the action button for a long press. */
     longPressMs: z.number().int().min(500).max(30_000).default(5000),
   })
