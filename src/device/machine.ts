@@ -5,14 +5,14 @@ import {
   type DeviceState,
   type Effect,
   type EndReason,
-  type IgnoredKind,
   type Model,
   type Transition,
-  type UploadClose,
   type Utterance,
   type UtteranceTrigger,
 } from './states.js';
-import type { ErrorCode } from '../shared/error-codes.js';
+import { close, go, ignore, resting, sameParts, settle, stay } from './machine-steps.js';
+
+export { resting } from './machine-steps.js';
 
 /**
  * The device's state machine: a pure function from (model, event) to (model, effects).
@@ -208,18 +208,6 @@ function speaking(
   }
 }
 
-/** Where the device rests when nothing is going on. */
-export function resting(model: Model): DeviceState {
-  const failed = model.failed[0];
-  if (failed) return { name: 'error', part: failed.part, cause: failed.cause };
-  if (model.link === 'down') return { name: 'offline', cause: model.linkCause };
-  return { name: 'idle' };
-}
-
-function isResting(state: DeviceState): boolean {
-  return state.name === 'idle' || state.name === 'offline' || state.name === 'error';
-}
-
 function onWake(model: Model, event: Extract<DeviceEvent, { type: 'wake' }>): Transition {
   const detection = { keyword: event.keyword, score: event.score, frameIndex: event.frameIndex };
   const trigger: UtteranceTrigger = { kind: 'wake', ...detection };
@@ -359,48 +347,4 @@ function onPartFailed(model: Model, part: CriticalPart, cause: string): Transiti
   if (s.name === 'thinking') effects.push({ type: 'cancelReplyTimer' });
   if (s.name === 'speaking') effects.push({ type: 'stopPlayback' });
   return go(next, resting(next), effects);
-}
-
-/** After a change of facts, a resting device moves to the resting state they imply. */
-function settle(model: Model, effects: Effect[]): Transition {
-  if (isResting(model.state)) {
-    const r = resting(model);
-    if (!sameState(r, model.state)) return go(model, r, effects);
-  }
-  return { model, effects };
-}
-
-function close(u: Utterance, how: UploadClose): Effect {
-  return { type: 'closeUpload', id: u.id, close: how };
-}
-
-function ignore(
-  model: Model,
-  what: IgnoredKind,
-  id: string,
-  why: string,
-  code?: ErrorCode,
-): Transition {
-  return stay(model, [{ type: 'ignore', what, id, why, ...(code ? { code } : {}) }]);
-}
-
-function sameParts(a: Model['failed'], b: Model['failed']): boolean {
-  return (
-    a.length === b.length && a.every((f, i) => f.part === b[i]!.part && f.cause === b[i]!.cause)
-  );
-}
-
-function sameState(a: DeviceState, b: DeviceState): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function go(model: Model, state: DeviceState, effects: Effect[]): Transition {
-  return {
-    model: { ...model, state },
-    effects: [{ type: 'showState', state: state.name }, ...effects],
-  };
-}
-
-function stay(model: Model, effects: Effect[] = []): Transition {
-  return { model, effects };
 }

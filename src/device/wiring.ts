@@ -7,6 +7,7 @@ import { createSink } from '../audio/sinks/create-sink.js';
 import type { AudioSink } from '../audio/sinks/sink.js';
 import type { FrameSource } from '../audio/sources/source.js';
 import { loadBoardProfile, type BoardProfile } from '../config/board-profile.js';
+import { diffKeys } from '../config/diff.js';
 import { withChanges } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { Gpio, type BackendFactory } from '../gpio/index.js';
@@ -22,8 +23,9 @@ import { ConfiguredWake } from '../wake/factory.js';
 import { CloudTransport } from './cloud-transport.js';
 import { Device } from './device.js';
 import { buttonEvent, commandEvent } from './inputs.js';
+import { ledgerRecorder } from './ledger-recorder.js';
 import { LocalTransport } from './local-transport.js';
-import type { CloudSettings, Part, UploadRecorder, UtteranceTransport } from './ports.js';
+import type { CloudSettings, Part, UtteranceTransport } from './ports.js';
 import { StatusBook } from './status-book.js';
 
 export interface RuntimeOptions {
@@ -365,51 +367,4 @@ export class Runtime {
       },
     };
   }
-}
-
-/** Dotted keys whose values differ between two configs. */
-function diffKeys(a: unknown, b: unknown, prefix = ''): string[] {
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].flatMap((k) =>
-      diffKeys(
-        (a as Record<string, unknown>)[k],
-        (b as Record<string, unknown>)[k],
-        prefix ? `${prefix}.${k}` : k,
-      ),
-    );
-  }
-  return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
-}
-
-/** Adapts the ledger to the device's recorder port. */
-function ledgerRecorder(ledger: Ledger): UploadRecorder {
-  return {
-    record: async (u) => {
-      await ledger.append({
-        type: 'utterance',
-        id: u.id,
-        start: u.start,
-        end: u.end,
-        trigger:
-          u.trigger.kind === 'wake'
-            ? {
-                kind: 'wake',
-                keyword: u.trigger.keyword,
-                score: Math.round(u.trigger.score * 1000) / 1000,
-              }
-            : { kind: u.trigger.kind },
-        preRollMs: u.preRollMs,
-        durationMs: u.durationMs,
-        bytes: u.bytes,
-        sha256: u.sha256,
-        dontSaveRecordings: u.dontSaveRecordings,
-        outcome: u.outcome,
-        reason: u.reason,
-      });
-    },
-    recordAck: async (id, stored) => {
-      await ledger.append({ type: 'ack', id, stored });
-    },
-  };
 }

@@ -1,14 +1,13 @@
 /** The GPIO part: LEDs and buttons behind a small port, with onoff and simulated backends. */
 export {
   Gpio,
-  backendFactoryWithSpi,
-  defaultBackendFactory,
   type ButtonEvent,
   type GpioEvents,
   type GpioOptions,
   type GpioStatus,
   type LedEvent,
 } from './gpio.js';
+export { backendFactoryWithSpi, defaultBackendFactory } from './backends.js';
 export type { ButtonKind } from './button-watcher.js';
 export {
   DEFAULT_SYSFS_GPIO_ROOT,

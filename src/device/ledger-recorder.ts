@@ -1,0 +1,34 @@
+import type { Ledger } from '../privacy/ledger.js';
+import type { UploadRecorder } from './ports.js';
+
+/** Adapts the ledger to the device's recorder port. */
+export function ledgerRecorder(ledger: Ledger): UploadRecorder {
+  return {
+    record: async (u) => {
+      await ledger.append({
+        type: 'utterance',
+        id: u.id,
+        start: u.start,
+        end: u.end,
+        trigger:
+          u.trigger.kind === 'wake'
+            ? {
+                kind: 'wake',
+                keyword: u.trigger.keyword,
+                score: Math.round(u.trigger.score * 1000) / 1000,
+              }
+            : { kind: u.trigger.kind },
+        preRollMs: u.preRollMs,
+        durationMs: u.durationMs,
+        bytes: u.bytes,
+        sha256: u.sha256,
+        dontSaveRecordings: u.dontSaveRecordings,
+        outcome: u.outcome,
+        reason: u.reason,
+      });
+    },
+    recordAck: async (id, stored) => {
+      await ledger.append({ type: 'ack', id, stored });
+    },
+  };
+}
