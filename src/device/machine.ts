@@ -198,6 +198,12 @@ function speaking(
     case 'replyStarted':
       return ignore(model, 'reply', event.id, 'a reply is already playing');
     case 'playbackDone':
+      if (event.refused) {
+        return go(model, resting(model), [
+          { type: 'earcon', name: 'error' },
+          { type: 'answer', id: u.id, ...event.refused },
+        ]);
+      }
       if (event.error) return go(model, resting(model), [{ type: 'earcon', name: 'error' }]);
       return afterReply(model, s.expectSpeech ?? false, []);
     case 'stop':
