@@ -7,7 +7,12 @@ import type { FrameSource, SourceStatus } from './sources/source.js';
 export type FrameHandler = (frame: Frame) => Promise<void> | void;
 
 export type AudioLoopEvents = {
-  /** The capture source started or stopped (with the cause when it was not asked to). */
+  /**
+   * The capture stopped (with the cause when it was not asked to), or delivers audio
+   * again: `running` is reported on the first frame after a start, not when the process
+   * starts, so a microphone that starts and dies at once is one failure, not a flapping
+   * recovery.
+   */
   capture: [SourceStatus & { requested: boolean }];
   /** Frames were dropped because the consumer fell behind (running total). */
   dropped: [number];
@@ -37,6 +42,8 @@ export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
   private sourceUp = false;
   private frames = 0;
   private lastDropped = 0;
+  /** A start was reported and its first frame has not come yet. */
+  private starting = false;
 
   constructor(private readonly options: AudioLoopOptions) {
     super();
@@ -44,8 +51,12 @@ export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
     options.source.on('status', (status) => {
       if (this.sourceEnded) return; // the end of a recording is not a capture failure
       this.sourceUp = status.running;
-      const requested = !status.running && !this.capturing;
-      this.emit('capture', { ...status, requested });
+      if (status.running) {
+        this.starting = true;
+        return;
+      }
+      this.starting = false;
+      this.emit('capture', { ...status, requested: !this.capturing });
     });
     options.source.on('end', () => {
       this.sourceEnded = true;
@@ -109,6 +120,10 @@ export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
     for (;;) {
       const frame = await this.queue.next();
       if (!frame) break;
+      if (this.starting) {
+        this.starting = false;
+        this.emit('capture', { running: true, requested: true });
+      }
       try {
         await this.options.handler(frame);
       } catch (err) {

@@ -60,6 +60,13 @@ function isEntryPoint(): boolean {
 
 if (isEntryPoint()) {
   let done = false;
+  // `earshot ledger show --json | head`: the reader went away; that is the end, not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   // A command whose work can never finish (a promise nothing will settle) would let
   // Node exit quietly with status 0; say so and fail instead.
   process.on('beforeExit', () => {

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../shared/error-codes.js';
-import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createHash, randomUUID, type Hash, type KeyObject } from 'node:crypto';
+import { signReceipt } from '../shared/receipt.js';
 import type WebSocket from 'ws';
 import {
   PROTOCOL_VERSION,
@@ -42,10 +43,13 @@ export interface ConnectionContext {
   voice: Voice;
   maxUtteranceBytes: number;
   limits: CloudLimits;
+  /** Signs every acknowledgement when set. */
+  receiptKey?: KeyObject | undefined;
   log: Logger;
 }
 
 const BYTES_PER_MS = 32; // 16 kHz, s16le, mono: the only upload format of v1
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
 
 interface Incoming {
   start: UtteranceStartMessage;
@@ -309,7 +313,7 @@ export class CloudConnection {
     }
     this.current = undefined;
     if (current.refused) {
-      this.send({ type: 'utterance.ack', id: end.id, stored: false, bytes: 0, aborted: true });
+      this.ack({ id: end.id, stored: false, bytes: 0, sha256: EMPTY_SHA256, aborted: true });
       return;
     }
     const audio = Buffer.concat(current.chunks);
@@ -345,12 +349,12 @@ export class CloudConnection {
         this.ctx.log.error({ err: errorMessage(err) }, 'could not store the recording');
       }
     }
-    this.send({
-      type: 'utterance.ack',
+    this.ack({
       id,
       stored: record.storedPath !== undefined,
       bytes: record.audio.length,
       sha256: record.sha256,
+      aborted: false,
     });
     this.ctx.events.publish('utterance', record);
     if (record.integrityOk) this.scheduleReply(id, record.audio.length / BYTES_PER_MS);
@@ -362,7 +366,13 @@ export class CloudConnection {
       return this.report('E_UNKNOWN_UTTERANCE', `utterance.abort for ${id}: not open`, id);
     }
     this.current = undefined;
-    this.send({ type: 'utterance.ack', id, stored: false, bytes: current.bytes, aborted: true });
+    this.ack({
+      id,
+      stored: false,
+      bytes: current.bytes,
+      sha256: current.hash.digest('hex'),
+      aborted: true,
+    });
     this.ctx.events.publish('aborted', {
       sessionId: this.sessionId,
       id,
@@ -375,6 +385,33 @@ export class CloudConnection {
     const b = this.ctx.behaviour();
     if (b.reply === 'none') return;
     this.later(() => void this.reply(id, audioMs), b.replyDelayMs);
+  }
+
+  /** Acknowledges an utterance; with a receipt key, signed (src/shared/receipt.ts). */
+  private ack(a: {
+    id: string;
+    stored: boolean;
+    bytes: number;
+    sha256: string;
+    aborted: boolean;
+  }): void {
+    const key = this.ctx.receiptKey;
+    const time = new Date().toISOString();
+    const receipt = key
+      ? {
+          time,
+          signature: signReceipt({ deviceId: this.hello?.deviceId ?? 'unknown', ...a, time }, key),
+        }
+      : undefined;
+    this.send({
+      type: 'utterance.ack',
+      id: a.id,
+      stored: a.stored,
+      bytes: a.bytes,
+      sha256: a.sha256,
+      ...(a.aborted ? { aborted: true } : {}),
+      ...(receipt ? { receipt } : {}),
+    });
   }
 
   /** A timer of this connection: cleared when it closes. */

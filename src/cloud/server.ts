@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { SUBPROTOCOL } from '../link/protocol/index.js';
 import { EarshotError, errorMessage } from '../shared/errors.js';
+import { loadReceiptPrivateKey } from '../shared/receipt.js';
 import { silentLogger } from '../shared/logger.js';
 import { authorize } from './auth.js';
 import { CloudConnection } from './connection.js';
@@ -49,6 +50,10 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
   const log = options.logger ?? silentLogger();
   const host = options.host ?? '127.0.0.1';
   const limits: CloudLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const receiptKey =
+    typeof options.receiptKey === 'string'
+      ? loadReceiptPrivateKey(options.receiptKey)
+      : options.receiptKey;
   const https = createServer({
     // A client that never finishes TLS or its upgrade request is not kept waiting on.
     handshakeTimeout: limits.handshakeTimeoutMs,
@@ -112,6 +117,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
       voice: options.voice ?? 'auto',
       maxUtteranceBytes: options.maxUtteranceBytes ?? DEFAULT_MAX_UTTERANCE,
       limits,
+      receiptKey,
       log: log.child({ session: info.sessionId }),
     });
     events.publish('connection', info);

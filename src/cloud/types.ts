@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import type {
@@ -64,6 +65,8 @@ export interface CloudServerOptions {
   ca?: string | undefined;
   /** When set, devices must send `Authorization: Bearer <token>`. */
   token?: string | undefined;
+  /** Ed25519 private key (PEM file or key object): every acknowledgement carries a signed receipt. */
+  receiptKey?: string | KeyObject | undefined;
   /** Keep allowed recordings here as WAV; unset keeps nothing. */
   store?: string | undefined;
   /** Largest frame accepted from a device (default 1 MiB); bigger closes with 1009. */

@@ -6,6 +6,7 @@ import { gpioSection } from './sections/gpio.js';
 import { logSection } from './sections/log.js';
 import { mqttSection } from './sections/mqtt.js';
 import { privacySection } from './sections/privacy.js';
+import { remoteSection } from './sections/remote.js';
 import { utteranceSection } from './sections/utterance.js';
 import { wakeSection } from './sections/wake.js';
 
@@ -26,6 +27,7 @@ export const configSchema = z.strictObject({
   privacy: privacySection,
   gpio: gpioSection,
   mqtt: mqttSection,
+  remote: remoteSection,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -6,6 +6,7 @@ import type { DeviceStateName } from '../shared/device-status.js';
 import type { ErrorCode } from '../shared/error-codes.js';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
+import { loadReceiptPublicKey } from '../shared/receipt.js';
 import { VERSION } from '../shared/version.js';
 import type {
   CutReason,
@@ -58,12 +59,32 @@ export class CloudTransport extends TypedEmitter<TransportEvents> implements Utt
       },
       logger: log,
       ...(clock ? { clock } : {}),
+      ...(config.cloud.receiptKey
+        ? { receiptKey: loadReceiptPublicKey(config.cloud.receiptKey) }
+        : {}),
     });
     const link = this.link;
     link.on('status', (s) =>
       this.emit('status', { status: s.status, ...(s.cause ? { cause: s.cause } : {}) }),
     );
-    link.on('ack', (a) => this.emit('ack', { id: a.id, stored: a.stored }));
+    link.on('ack', (a) =>
+      this.emit('ack', {
+        id: a.id,
+        stored: a.stored,
+        bytes: a.bytes,
+        ...(a.sha256 !== undefined ? { sha256: a.sha256 } : {}),
+        aborted: a.aborted ?? false,
+        ...(a.receipt
+          ? {
+              receipt: {
+                deviceId: config.device.id,
+                time: a.receipt.time,
+                signature: a.receipt.signature,
+              },
+            }
+          : {}),
+      }),
+    );
     link.on('captureStop', (c) => this.emit('captureStop', c));
     link.on('replyStart', (r) =>
       this.emit('replyStart', { id: r.id, format: pcmFormat(r.format) }),

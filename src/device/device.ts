@@ -240,9 +240,9 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
         void player.earcon(effect.name);
         return;
       case 'recordAck':
-        this.emit('ack', { id: effect.id, stored: effect.stored, at: clock.now() });
+        this.emit('ack', { id: effect.ack.id, stored: effect.ack.stored, at: clock.now() });
         // A failed write takes the ledger down; it reports that itself.
-        this.parts.recorder?.recordAck(effect.id, effect.stored).catch(() => undefined);
+        this.parts.recorder?.recordAck(effect.ack).catch(() => undefined);
         return;
       case 'answer':
         this.log.warn({ id: effect.id, code: effect.code }, effect.message);
@@ -290,6 +290,12 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
       'utterance closed',
     );
     this.emit('upload', record);
-    this.dispatch({ type: 'uploadClosed', id: record.id, outcome: record.outcome });
+    this.dispatch({
+      type: 'uploadClosed',
+      id: record.id,
+      outcome: record.outcome,
+      bytes: record.bytes,
+      sha256: record.sha256,
+    });
   }
 }

@@ -27,8 +27,16 @@ export function ledgerRecorder(ledger: Ledger): UploadRecorder {
         reason: u.reason,
       });
     },
-    recordAck: async (id, stored) => {
-      await ledger.append({ type: 'ack', id, stored });
+    recordAck: async (a) => {
+      await ledger.append({
+        type: 'ack',
+        id: a.id,
+        stored: a.stored,
+        ...(a.bytes !== undefined ? { bytes: a.bytes } : {}),
+        ...(a.sha256 !== undefined ? { sha256: a.sha256 } : {}),
+        ...(a.aborted ? { aborted: true } : {}),
+        ...(a.receipt ? { receipt: a.receipt } : {}),
+      });
     },
   };
 }

@@ -61,21 +61,9 @@ function step(model: Model, event: DeviceEvent): Transition {
     case 'wake':
       return onWake(model, event);
     case 'uploadClosed':
-      return onUploadClosed(model, event.id, event.outcome);
+      return onUploadClosed(model, event);
     case 'ack':
-      if (model.awaitingAck.includes(event.id)) {
-        const awaitingAck = model.awaitingAck.filter((id) => id !== event.id);
-        return stay({ ...model, awaitingAck }, [
-          { type: 'recordAck', id: event.id, stored: event.stored },
-        ]);
-      }
-      return ignore(
-        model,
-        'ack',
-        event.id,
-        'no utterance of this device awaits this acknowledgement',
-        'E_UNKNOWN_UTTERANCE',
-      );
+      return onAck(model, event);
     default:
       break;
   }
@@ -274,14 +262,51 @@ function afterReply(model: Model, expectSpeech: boolean, before: Effect[]): Tran
   return go(model, resting(model), before);
 }
 
+/**
+ * An acknowledgement is taken once, for an utterance this device closed and waits on,
+ * and only when what the cloud says it received is what was sent: anything else is
+ * answered with a code and never reaches the ledger.
+ */
+function onAck(model: Model, event: Extract<DeviceEvent, { type: 'ack' }>): Transition {
+  const awaited = model.awaitingAck.find((a) => a.id === event.id);
+  if (!awaited) {
+    return ignore(
+      model,
+      'ack',
+      event.id,
+      'no utterance of this device awaits this acknowledgement',
+      'E_UNKNOWN_UTTERANCE',
+    );
+  }
+  const differs =
+    !event.aborted &&
+    ((event.bytes !== undefined && event.bytes !== awaited.bytes) ||
+      (event.sha256 !== undefined && event.sha256 !== awaited.sha256));
+  if (differs) {
+    return ignore(
+      model,
+      'ack',
+      event.id,
+      `the cloud says it received ${event.bytes ?? '?'} bytes (${event.sha256?.slice(0, 12) ?? '?'}), the device sent ${awaited.bytes} (${awaited.sha256.slice(0, 12)})`,
+      'E_INTEGRITY',
+    );
+  }
+  const awaitingAck = model.awaitingAck.filter((a) => a.id !== event.id);
+  const { type: _type, ...ack } = event;
+  return stay({ ...model, awaitingAck }, [{ type: 'recordAck', ack }]);
+}
+
 function onUploadClosed(
   model: Model,
-  id: string,
-  outcome: 'sent' | 'aborted' | 'failed',
+  event: Extract<DeviceEvent, { type: 'uploadClosed' }>,
 ): Transition {
+  const { id, outcome } = event;
   if (outcome !== 'failed') {
     // The cloud acknowledges what it was sent (or told to discard), once.
-    const awaitingAck = [...model.awaitingAck, id].slice(-MAX_AWAITED_ACKS);
+    const awaitingAck = [
+      ...model.awaitingAck,
+      { id, bytes: event.bytes, sha256: event.sha256 },
+    ].slice(-MAX_AWAITED_ACKS);
     return stay({ ...model, awaitingAck });
   }
   const s = model.state;

@@ -46,9 +46,21 @@ export interface UtteranceUpload {
   abort(reason: CutReason): void;
 }
 
+/** The cloud's signature of an acknowledgement (src/shared/receipt.ts). */
+export interface Receipt {
+  deviceId: string;
+  time: string;
+  signature: string;
+}
+
 export interface AckInfo {
   id: string;
   stored: boolean;
+  /** What the cloud says it received; compared with what was sent. */
+  bytes?: number;
+  sha256?: string;
+  aborted?: boolean;
+  receipt?: Receipt;
 }
 
 /** Settings the cloud may change, already validated against the config schema. */
@@ -109,7 +121,7 @@ export interface CaptureControl {
  */
 export interface UploadRecorder {
   record(upload: RecordedUpload): Promise<void>;
-  recordAck(id: string, stored: boolean): Promise<void>;
+  recordAck(ack: AckInfo): Promise<void>;
 }
 
 export interface RecordedUpload extends UploadSummary {

@@ -2,6 +2,7 @@ import type { PcmFormat } from '../shared/audio-format.js';
 import type { DeviceStateName } from '../shared/device-status.js';
 import type { ErrorCode } from '../shared/error-codes.js';
 import type { Detection } from '../wake/detector.js';
+import type { AckInfo } from './ports.js';
 
 /** Why an utterance was opened. */
 export type UtteranceTrigger =
@@ -60,7 +61,7 @@ export interface Model {
   /** The owner's "don't save recordings" (P7): sent with every utterance. */
   dontSaveRecordings: boolean;
   /** Utterances closed and told to the cloud whose acknowledgement may still come, oldest first. */
-  awaitingAck: readonly string[];
+  awaitingAck: ReadonlyArray<{ id: string; bytes: number; sha256: string }>;
   /** Utterance ids are `${idPrefix}-${seq}`: unique per run, and reproducible from a seed. */
   idPrefix: string;
   nextSeq: number;
@@ -80,10 +81,16 @@ export type DeviceEvent =
   /** The cloud asked to stop capturing. */
   | { type: 'captureStop'; id: string }
   /** The upload was closed and its ledger entry written (or refused: `failed`). */
-  | { type: 'uploadClosed'; id: string; outcome: 'sent' | 'aborted' | 'failed' }
+  | {
+      type: 'uploadClosed';
+      id: string;
+      outcome: 'sent' | 'aborted' | 'failed';
+      bytes: number;
+      sha256: string;
+    }
   /** The transport or the cloud gave up on an utterance (refusal, backpressure …). */
   | { type: 'utteranceFailed'; id: string; code: string; message: string }
-  | { type: 'ack'; id: string; stored: boolean }
+  | ({ type: 'ack' } & AckInfo)
   | { type: 'replyStarted'; id: string; format: PcmFormat }
   /** Reply audio; `id` when the transport knows which reply it belongs to. */
   | { type: 'replyAudio'; id?: string; chunk: Buffer }
@@ -117,7 +124,7 @@ export type Effect =
   | { type: 'stopPlayback' }
   | { type: 'earcon'; name: EarconName }
   /** An acknowledgement of an utterance this device sent and waited on: into the ledger. */
-  | { type: 'recordAck'; id: string; stored: boolean }
+  | { type: 'recordAck'; ack: AckInfo }
   /** Tell the peer, with a code, that something it sent about utterance `id` was refused. */
   | { type: 'answer'; id: string; code: ErrorCode; message: string }
   /** Something from a peer that the device does not take (stale, unknown, repeated). */

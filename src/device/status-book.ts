@@ -33,6 +33,7 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
   private lastWake: WakeInfo | undefined;
   private dontSave: boolean;
   private dropped = 0;
+  private ledgerHead: { seq: number; hash: string } | undefined;
   private readonly problems = new Map<string, PartProblem>();
   private readonly counters = { wakes: 0, uploads: 0, uploadFailures: 0, falseWakes: 0 };
 
@@ -92,6 +93,12 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
     this.dropped = total;
   }
 
+  /** The ledger's newest entry: reports carry it as an anchor outside the device. */
+  onLedgerHead(head: { seq: number; hash: string }): void {
+    this.ledgerHead = head;
+    this.emit('changed');
+  }
+
   /** A part reports that it runs degraded (simulated GPIO, a wake engine fallback) or is well. */
   onPartStatus(part: string, problem: { code: string; message: string } | undefined): void {
     if (problem) this.problems.set(part, { part, ...problem });
@@ -109,6 +116,7 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
       counters: { ...this.counters, droppedFrames: this.dropped },
       dontSaveRecordings: this.dontSave,
       problems: [...this.problems.values()],
+      ...(this.ledgerHead ? { ledgerHead: this.ledgerHead } : {}),
     };
   }
 

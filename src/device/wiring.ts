@@ -131,7 +131,7 @@ export class Runtime {
             model: profile.name,
           },
           partLogger(log, 'mqtt'),
-          { clock },
+          { clock, policy: config.remote },
         )
       : undefined;
     this.ledger = new Ledger({
@@ -205,7 +205,7 @@ export class Runtime {
       else if (s.status === 'down')
         device.dispatch({ type: 'linkDown', cause: s.cause ?? 'unknown' });
     });
-    transport.on('ack', (a) => device.dispatch({ type: 'ack', id: a.id, stored: a.stored }));
+    transport.on('ack', (a) => device.dispatch({ type: 'ack', ...a }));
     transport.on('captureStop', ({ id }) => device.dispatch({ type: 'captureStop', id }));
     transport.on('utteranceFailed', (f) => {
       this.log.error({ id: f.id, code: f.code, message: f.message }, 'utterance failed');
@@ -242,6 +242,7 @@ export class Runtime {
       }
     });
     loop.on('dropped', (n) => status.onDropped(n));
+    ledger.on('head', (head) => status.onLedgerHead(head));
     gpio.on('status', (st) => status.onPartStatus('gpio', st.degraded));
     gpio.on('button', (b) => {
       this.log.info(b, 'button');
@@ -260,6 +261,7 @@ export class Runtime {
         this.log.info({ cmd }, 'command');
         device.dispatch(commandEvent(cmd));
       });
+      status.onPartStatus('mqtt', mqtt.insecurity);
       status.on('changed', () => mqtt.update(status.snapshot()));
       // The first snapshot, published as soon as the broker is there.
       mqtt.update(status.snapshot());

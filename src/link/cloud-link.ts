@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../shared/error-codes.js';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
+import { verifyReceipt } from '../shared/receipt.js';
 import { BYTES_PER_SAMPLE, CHANNELS, SAMPLE_RATE } from '../shared/audio-format.js';
 import { RealClock, type Clock } from '../shared/clock.js';
 import { EarshotError } from '../shared/errors.js';
@@ -13,6 +14,7 @@ import {
   utteranceId,
   type CloudMessage,
   type HelloMessage,
+  type UtteranceAckMessage,
   type StateMessage,
   type WireTrigger,
 } from './protocol/index.js';
@@ -57,6 +59,8 @@ export interface CloudLinkOptions {
    * floods garbage cannot flood the journal or make us flood it back.
    */
   errorAnswers?: { max: number; windowMs: number };
+  /** The cloud's receipt public key: acknowledgements must carry a receipt it verifies. */
+  receiptKey?: KeyObject;
 }
 
 export interface UtteranceStart {
@@ -231,6 +235,7 @@ export class CloudLink extends TypedEmitter<CloudLinkEvents> {
     switch (message.type) {
       case 'utterance.ack': {
         const { type: _type, ...ack } = message;
+        if (!this.receiptOk(ack)) return;
         if (ack.aborted) this.replies.forget(ack.id);
         this.emit('ack', ack);
         return;
@@ -260,6 +265,43 @@ export class CloudLink extends TypedEmitter<CloudLinkEvents> {
       case 'hello.ok':
         return; // handled by the connection
     }
+  }
+
+  /**
+   * With the cloud's public key pinned, an acknowledgement is taken only with a valid
+   * signed receipt: anything else is answered, and never reaches the device (or its
+   * ledger).
+   */
+  private receiptOk(ack: Omit<UtteranceAckMessage, 'type'>): boolean {
+    const key = this.options.receiptKey;
+    if (!key) return true;
+    const { receipt } = ack;
+    if (!receipt || ack.sha256 === undefined) {
+      this.answer(
+        'E_RECEIPT_MISSING',
+        `utterance.ack for ${ack.id} without a signed receipt`,
+        ack.id,
+      );
+      return false;
+    }
+    const facts = {
+      deviceId: this.options.hello.deviceId,
+      id: ack.id,
+      sha256: ack.sha256,
+      bytes: ack.bytes,
+      stored: ack.stored,
+      aborted: ack.aborted ?? false,
+      time: receipt.time,
+    };
+    if (!verifyReceipt(facts, receipt.signature, key)) {
+      this.answer(
+        'E_RECEIPT_INVALID',
+        `utterance.ack for ${ack.id}: the receipt does not verify`,
+        ack.id,
+      );
+      return false;
+    }
+    return true;
   }
 
   private onCloudError(code: string, message: string, id: string | undefined): void {

@@ -1,6 +1,10 @@
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../config/sections/mqtt.js';
 import { Backoff } from '../shared/backoff.js';
+import type { ErrorCode } from '../shared/error-codes.js';
+import { RateWindow } from '../shared/rate-window.js';
+import { remoteRefusal, type RemotePolicy } from '../shared/remote-policy.js';
+import { guardPacketSize } from './packet-guard.js';
 import { RealClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import type { DeviceSnapshot } from '../shared/device-status.js';
 import { errorMessage } from '../shared/errors.js';
@@ -50,6 +54,8 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
   /** After `removeDiscovery()` the configs stay cleared, even across reconnects. */
   private discoveryMode: 'publish' | 'remove' | 'off';
   private current: MqttStatus = { status: 'disabled' };
+  private readonly policy: RemotePolicy;
+  private readonly commands: RateWindow;
 
   constructor(
     private readonly config: MqttConfig,
@@ -70,6 +76,32 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
     this.stableMs = options.stableMs ?? 10_000;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 2000;
     this.clock = options.clock ?? new RealClock();
+    this.policy = options.policy ?? {
+      allowUnmute: false,
+      allowListen: false,
+      allowSaveRecordings: false,
+    };
+    this.commands = new RateWindow(config.maxCommandsPer10s, 10_000, () => this.clock.now());
+  }
+
+  /**
+   * What makes this broker connection weak, if anything: no TLS (anyone on the network
+   * reads the state and may send commands), no credentials (anyone may). Logged at start
+   * and listed in the device's problems.
+   */
+  get insecurity(): { code: ErrorCode; message: string } | undefined {
+    const url = this.config.url;
+    if (url === undefined) return undefined;
+    const weak: string[] = [];
+    if (!url.startsWith('mqtts:')) weak.push('no TLS (mqtt://)');
+    if (this.config.username === undefined && this.config.cert === undefined) {
+      weak.push('no credentials (mqtt.username or a client certificate)');
+    }
+    if (weak.length === 0) return undefined;
+    return {
+      code: 'E_MQTT_INSECURE',
+      message: `the broker connection has ${weak.join(' and ')}: others on the network can read the speaker's state and send it commands`,
+    };
   }
 
   get status(): MqttStatus {
@@ -94,6 +126,8 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
     this.generation += 1;
     this.lastFailure = undefined;
     this.log.info({ broker: describeBroker(url), base: this.topics.base }, 'MQTT starting');
+    const weak = this.insecurity;
+    if (weak) this.log.warn({ code: weak.code }, weak.message);
     void this.attempt(url, this.generation);
   }
 
@@ -189,6 +223,18 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
     }
     this.client = client;
     let lastError: string | undefined;
+    // A packet larger than allowed is refused when its header arrives (never buffered).
+    const stream = (client as { stream?: import('node:stream').Duplex }).stream;
+    if (stream) {
+      guardPacketSize(stream, this.config.maxPacketBytes, (announced) => {
+        lastError = `E_MQTT_TOO_LARGE: the broker sent a ${announced}-byte packet (max ${this.config.maxPacketBytes})`;
+        this.log.warn(
+          { code: 'E_MQTT_TOO_LARGE', bytes: announced },
+          'MQTT packet too large: connection dropped',
+        );
+        stream.destroy();
+      });
+    }
     client.on('connect', () => this.onConnect(client));
     client.on('message', (topic, payload, packet) =>
       this.onMessage(client, topic, payload, packet.retain),
@@ -271,24 +317,46 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
       );
       return;
     }
+    // A flood of commands costs one line a window, then nothing.
+    if (!this.commands.take()) {
+      if (this.commands.refused % 1000 === 1) {
+        this.log.warn(
+          { code: 'E_PEER_FLOOD', max: this.config.maxCommandsPer10s },
+          'MQTT commands over the limit are dropped',
+        );
+      }
+      return;
+    }
     const result = parseCommand(this.topics.command, topic, payload);
     if (!result.ok) {
       this.reject(client, topic, payload, result.reason);
+      return;
+    }
+    const refusal = remoteRefusal(result.command, this.policy);
+    if (refusal) {
+      this.reject(client, topic, payload, refusal, 'E_REMOTE_REFUSED');
       return;
     }
     this.log.info({ topic, command: result.command }, 'MQTT command');
     this.emitSafely('command', result.command);
   }
 
-  private reject(client: MqttClient, topic: string, payload: Buffer, reason: string): void {
+  private reject(
+    client: MqttClient,
+    topic: string,
+    payload: Buffer,
+    reason: string,
+    code: ErrorCode = 'E_BAD_MESSAGE',
+  ): void {
     const rejected: RejectedCommand = {
+      code,
       topic,
       payload: payloadExcerpt(payload),
       reason,
       time: new Date().toISOString(),
     };
     // Without `time`: pino writes its own `time` field on every line.
-    this.log.warn({ topic, payload: rejected.payload, reason }, 'MQTT command rejected');
+    this.log.warn({ code, topic, payload: rejected.payload, reason }, 'MQTT command rejected');
     this.publish(client, this.topics.state.error, JSON.stringify(rejected), false);
     this.emitSafely('rejected', rejected);
   }

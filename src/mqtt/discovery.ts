@@ -194,6 +194,16 @@ function entities(topics: MqttTopics): EntitySpec[] {
     counter('dropped_frames', 'Dropped frames', 'droppedFrames'),
     {
       component: 'sensor',
+      key: 'ledger_head',
+      name: 'Ledger head',
+      fields: {
+        state_topic: s.ledgerHead,
+        entity_category: 'diagnostic',
+        icon: 'mdi:link-lock',
+      },
+    },
+    {
+      component: 'sensor',
       key: 'problems',
       name: 'Problems',
       fields: {

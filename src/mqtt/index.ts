@@ -20,6 +20,7 @@ export {
   type DiscoveryMessage,
   type HaComponent,
 } from './discovery.js';
+export { readPublishedHead } from './ledger-anchor.js';
 export { removeFromBroker, type RemoveOptions } from './remove.js';
 export { renderState, type OutMessage } from './state-payloads.js';
 export { defaultBaseTopic, haStatusTopic, mqttTopics, type MqttTopics } from './topics.js';

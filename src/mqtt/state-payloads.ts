@@ -72,6 +72,10 @@ export function renderState(snapshot: DeviceSnapshot, topics: StateTopics): OutM
       }),
     ),
   ];
+  // `<seq>:<sha256>`: an anchor of the ledger outside the device (ledger verify --anchor).
+  if (snapshot.ledgerHead) {
+    out.push(retained(topics.ledgerHead, `${snapshot.ledgerHead.seq}:${snapshot.ledgerHead.hash}`));
+  }
   // No wake yet since start: keep the retained one from before, it is still the last wake.
   if (snapshot.lastWake) {
     out.push(

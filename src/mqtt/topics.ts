@@ -28,6 +28,11 @@ export interface StateTopics {
   problems: string;
   /** JSON answer to a rejected command; not retained. */
   error: string;
+  /**
+   * `<seq>:<sha256>` of the newest ledger entry, retained: an anchor of the ledger
+   * outside the device (Home Assistant's history keeps every value it sees).
+   */
+  ledgerHead: string;
 }
 
 export interface CommandTopics {
@@ -72,6 +77,7 @@ export function mqttTopics(base: string): MqttTopics {
       counters: t('counters'),
       problems: t('problems'),
       error: t('error'),
+      ledgerHead: t('ledger/head'),
     },
     command: {
       mute: t('mute/set'),

@@ -1,5 +1,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Clock } from '../shared/clock.js';
+import type { ErrorCode } from '../shared/error-codes.js';
+import type { RemotePolicy } from '../shared/remote-policy.js';
 import type { DeviceCommand, LinkStatusName } from '../shared/device-status.js';
 
 /** The bridge's public contract: its status, its events and its construction options. */
@@ -21,6 +23,8 @@ export interface MqttStatus {
 
 /** A command payload that was refused; also published on `<base>/error`. */
 export interface RejectedCommand {
+  /** `E_BAD_MESSAGE` (malformed), `E_REMOTE_REFUSED` (not allowed from afar). */
+  code: ErrorCode;
   topic: string;
   /** A short printable excerpt of the payload. */
   payload: string;
@@ -50,4 +54,6 @@ export interface MqttBridgeOptions {
   stopTimeoutMs?: number;
   /** Times retries, waits and the stability window (default: real time). */
   clock?: Clock;
+  /** What remote commands may do (default: no unmute, no listen, no saving). */
+  policy?: RemotePolicy;
 }

@@ -47,6 +47,12 @@ export const ackEntry = z.object({
   type: z.literal('ack'),
   id: z.string(),
   stored: z.boolean(),
+  /** What the cloud said it received (equal to what was sent, or the ack was refused). */
+  bytes: z.number().int().min(0).optional(),
+  sha256: z.string().optional(),
+  aborted: z.boolean().optional(),
+  /** The cloud's signature of these facts: what it promised, checkable by `ledger verify`. */
+  receipt: z.object({ deviceId: z.string(), time: z.string(), signature: z.string() }).optional(),
 });
 
 export const ledgerEntry = z.discriminatedUnion('type', [utteranceEntry, ackEntry]);

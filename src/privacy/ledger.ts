@@ -35,8 +35,8 @@ export type LedgerEvents = {
   /** The ledger could not be written: uploads must stop (no upload without a record). */
   failed: [EarshotError];
   recovered: [];
-  /** An entry is on disk: the new head of the chain (published as an anchor). */
-  appended: [{ seq: number; hash: string }];
+  /** The head of the chain, once opened and after every entry (published as an anchor). */
+  head: [{ seq: number; hash: string }];
 };
 
 /**
@@ -75,6 +75,7 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
     this.stopped = false;
     try {
       await this.open();
+      if (this.seq > 0) this.emit('head', { seq: this.seq, hash: this.prev });
     } catch (err) {
       this.fail(
         new EarshotError(
@@ -238,7 +239,7 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
     this.headWrite = writeHead(headFile(this.options.file), head).catch((err: unknown) => {
       this.options.log.warn({ err: errorMessage(err) }, 'ledger head file not written');
     });
-    this.emit('appended', head);
+    this.emit('head', head);
     this.seq = full.seq;
     this.size += Buffer.byteLength(text);
     this.recovered();

@@ -19,6 +19,8 @@ export interface VerifyResult {
   problem?: VerifyProblem;
   /** Torn lines from power cuts: reported, not a break of the chain. */
   warnings: VerifyProblem[];
+  /** Line hashes by sequence number (for the anchor check). */
+  hashes?: Map<number, string>;
 }
 
 /** The files of a ledger, oldest first: ledger.N.jsonl … ledger.1.jsonl, ledger.jsonl. */
@@ -44,6 +46,7 @@ export async function ledgerFiles(file: string): Promise<string[]> {
  */
 export async function verifyLedger(file: string): Promise<VerifyResult> {
   const files = await ledgerFiles(file);
+  const hashes = new Map<number, string>();
   const entries: LedgerEntry[] = [];
   const warnings: VerifyProblem[] = [];
   let prev = GENESIS;
@@ -63,7 +66,19 @@ export async function verifyLedger(file: string): Promise<VerifyResult> {
       text = await readFile(f, 'utf8');
     } catch (err) {
       if (f === file && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-        return { ok: true, entries, files: [], warnings };
+        // Nothing here at all is an error (a wrong path); a head without its ledger
+        // means the ledger was removed.
+        const head = await readHead(file);
+        if (head) {
+          return fail(
+            f,
+            0,
+            'removed',
+            `the ledger file is gone, but its head says ${head.seq} entries were written`,
+          );
+        }
+        if (files.length > 1) return fail(f, 0, 'removed', 'the newest ledger file is gone');
+        return fail(f, 0, 'missing', `no ledger at ${f}`);
       }
       return fail(f, 0, 'unreadable', `cannot read: ${(err as Error).message}`);
     }
@@ -95,8 +110,10 @@ export async function verifyLedger(file: string): Promise<VerifyResult> {
         return fail(f, lineNo, 'malformed', 'not a valid ledger entry (edited or corrupted)');
       }
       if (parsed.prev !== prev) {
+        // An entry that should come next but stands later in the file: out of order.
+        const later = lines.slice(i + 1).some((l) => seqOf(l) === seq + 1);
         const kind =
-          parsed.seq === seq + 1 ? 'edited' : parsed.seq <= seq ? 'reordered' : 'removed';
+          parsed.seq === seq + 1 ? 'edited' : parsed.seq <= seq || later ? 'reordered' : 'removed';
         const hint =
           kind === 'edited'
             ? 'the line before it was changed'
@@ -115,6 +132,7 @@ export async function verifyLedger(file: string): Promise<VerifyResult> {
       }
       entries.push(parsed);
       prev = lineHash(raw);
+      hashes.set(parsed.seq, prev);
       lastEntryHash = prev;
       seq = parsed.seq;
     }
@@ -130,7 +148,16 @@ export async function verifyLedger(file: string): Promise<VerifyResult> {
       `the ledger ends at entry ${seq}, but entry ${head.seq} was written (entries at the end were removed)`,
     );
   }
-  return { ok: true, entries, files, warnings };
+  return { ok: true, entries, files, warnings, hashes };
+}
+
+function seqOf(line: string): number | undefined {
+  try {
+    const v = JSON.parse(line) as { seq?: unknown };
+    return typeof v.seq === 'number' ? v.seq : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function nextEntry(lines: string[], i: number): LedgerEntry | undefined {

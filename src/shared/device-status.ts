@@ -55,6 +55,8 @@ export interface DeviceSnapshot {
   /** "Don't save recordings" (P7). */
   dontSaveRecordings: boolean;
   problems: PartProblem[];
+  /** The newest ledger entry: its sequence number and line hash (published as an anchor). */
+  ledgerHead?: { seq: number; hash: string };
 }
 
 /** Commands from outside (MQTT, buttons mapped by the device), validated before use. */

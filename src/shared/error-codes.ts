@@ -184,6 +184,21 @@ export const ERROR_CODES = {
     meaning: 'No client certificate, or one no trusted CA signed.',
   },
 
+  E_RECEIPT_KEY: {
+    part: 'link',
+    meaning: 'The receipt key (an Ed25519 PEM file) cannot be read or is not Ed25519.',
+    hint: 'openssl genpkey -algorithm ed25519 -out receipt.key && openssl pkey -in receipt.key -pubout -out receipt.pub',
+  },
+  E_RECEIPT_MISSING: {
+    part: 'link',
+    meaning: 'An acknowledgement came without the signed receipt the pinned key requires: refused.',
+  },
+  E_RECEIPT_INVALID: {
+    part: 'link',
+    meaning:
+      "An acknowledgement's receipt is not the cloud's signature of it: refused, never recorded.",
+  },
+
   // reference cloud
   E_CLOUD_TLS_FILE: { part: 'cloud', meaning: 'The reference cloud cannot read a TLS file.' },
   E_CLOUD_LISTEN: { part: 'cloud', meaning: 'The reference cloud cannot listen on the address.' },
@@ -227,6 +242,22 @@ export const ERROR_CODES = {
   E_MQTT_TLS_FILE: { part: 'mqtt', meaning: 'A TLS file named in `mqtt` cannot be read.' },
   E_MQTT_OFF: { part: 'mqtt', meaning: '`mqtt.url` is not set.' },
   E_MQTT_REMOVE: { part: 'mqtt', meaning: 'The discovery removal did not reach the broker.' },
+  E_MQTT_READ: { part: 'mqtt', meaning: 'A retained value could not be read from the broker.' },
+  E_MQTT_INSECURE: {
+    part: 'mqtt',
+    meaning: 'The broker connection has no TLS or no credentials: others can read and command.',
+    hint: 'Use mqtts:// with mqtt.username/password or a client certificate.',
+  },
+  E_MQTT_TOO_LARGE: {
+    part: 'mqtt',
+    meaning: 'The broker sent a packet over mqtt.maxPacketBytes: refused before it was read.',
+  },
+  E_REMOTE_REFUSED: {
+    part: 'mqtt',
+    meaning:
+      'A remote command that opens the microphone, unmutes or lets the cloud keep recordings, without the owner allowing it (remote.*).',
+    hint: 'Press the button on the speaker, or allow it in the config: remote.allowUnmute, remote.allowListen, remote.allowSaveRecordings.',
+  },
 
   // privacy
   E_LEDGER_WRITE: {

@@ -36,6 +36,10 @@ beforeAll(async () => {
     `mqtt.url=${broker.url}`,
     `privacy.ledger=${join(tmp.dir, 'ledger.jsonl')}`,
     'utterance.noSpeechTimeoutMs=1000',
+    // The owner allowed the remote commands this test drives (off by default).
+    'remote.allowUnmute=true',
+    'remote.allowListen=true',
+    'remote.allowSaveRecordings=true',
   ]);
   probe = await Probe.connect(broker.url);
   await probe.subscribe(`${base}/#`);

@@ -88,11 +88,17 @@ describe('fault injection: the microphone is unplugged and plugged back', () => 
   it('once it is back: capture restarts, the problem clears, idle, and the wake word is heard', async () => {
     writeFileSync(mic.config, pluggedIn);
     await eventually(() => (last(`${base}/state`) === 'idle' ? true : undefined), 'idle', 20_000);
+    // The capture problem clears; what stays is this test broker's own weakness
+    // (anonymous, no TLS), which the device rightly keeps listing.
+    const parts = (): string[] =>
+      (
+        JSON.parse(last(`${base}/problems`) ?? '{}') as { problems?: Array<{ part: string }> }
+      ).problems?.map((p) => p.part) ?? ['(none published)'];
     await eventually(
-      () => (JSON.parse(last(`${base}/problems`) ?? '{}').count === 0 ? true : undefined),
-      'no problems on MQTT',
+      () => (parts().join() === 'mqtt' ? true : undefined),
+      'no capture problem on MQTT',
     );
-    expect(runtime.status.snapshot().problems).toEqual([]);
+    expect(runtime.status.snapshot().problems.map((p) => p.code)).toEqual(['E_MQTT_INSECURE']);
     // alexa-twice says "Alexa" at about 2 s and 7.4 s of each 12 s loop.
     await eventually(
       () => (last(`${base}/state`) === 'listening' ? true : undefined),

@@ -13,6 +13,7 @@ import {
 // including which reply belongs to which utterance.
 
 const FORMAT = { sampleRate: 16000, channels: 1, bitsPerSample: 16 };
+const SHA = 'a'.repeat(64);
 const wake: DeviceEvent = { type: 'wake', keyword: 'alexa', score: 0.9, frameIndex: 40 };
 const u1: Utterance = {
   id: 'd-1',
@@ -313,7 +314,7 @@ const table: Row[] = [
     'its ledger entry could not be written',
     thinking,
     'up',
-    { type: 'uploadClosed', id: 'd-1', outcome: 'failed' },
+    { type: 'uploadClosed', id: 'd-1', outcome: 'failed', bytes: 0, sha256: '' },
     'idle',
     ['show:idle', 'cancelReplyTimer', 'earcon:error'],
   ],
@@ -676,7 +677,7 @@ describe('replies and utterances, over several steps', () => {
       { type: 'ack', id: 'd-2', stored: true }, // nothing was sent yet
       wake,
       { type: 'speechEnded', id: 'd-2', reason: 'vad' },
-      { type: 'uploadClosed', id: 'd-2', outcome: 'sent' },
+      { type: 'uploadClosed', id: 'd-2', outcome: 'sent', bytes: 3200, sha256: SHA },
       { type: 'ack', id: 'forged-1', stored: true },
       { type: 'ack', id: 'd-2', stored: false },
       { type: 'ack', id: 'd-2', stored: true }, // a second one
@@ -687,15 +688,38 @@ describe('replies and utterances, over several steps', () => {
     expect(r.effects[6]).toEqual(['ignore:ack']);
   });
 
+  it('an acknowledgement of other bytes than were sent is refused, the right one taken', () => {
+    const r = run(model(idle), [
+      wake,
+      { type: 'speechEnded', id: 'd-2', reason: 'vad' },
+      { type: 'uploadClosed', id: 'd-2', outcome: 'sent', bytes: 3200, sha256: SHA },
+      { type: 'ack', id: 'd-2', stored: true, bytes: 1, sha256: SHA },
+      { type: 'ack', id: 'd-2', stored: true, bytes: 3200, sha256: 'b'.repeat(64) },
+      { type: 'ack', id: 'd-2', stored: false, bytes: 3200, sha256: SHA },
+    ]);
+    const t = transition(r.model, { type: 'ack', id: 'd-2', stored: true });
+    expect(r.effects[3]).toEqual(['ignore:ack']);
+    expect(r.effects[4]).toEqual(['ignore:ack']);
+    expect(r.effects[5]).toEqual(['recordAck']);
+    expect(words(t.effects)).toEqual(['ignore:ack']);
+    const refused = transition(
+      transition(model(listening), { type: 'speechEnded', id: 'd-1', reason: 'vad' }).model,
+      { type: 'uploadClosed', id: 'd-1', outcome: 'sent', bytes: 3200, sha256: SHA },
+    ).model;
+    expect(
+      transition(refused, { type: 'ack', id: 'd-1', stored: true, bytes: 9, sha256: SHA }).effects,
+    ).toContainEqual(expect.objectContaining({ type: 'ignore', what: 'ack', code: 'E_INTEGRITY' }));
+  });
+
   it('an aborted utterance may be acknowledged; a failed one may not', () => {
     const r = run(model(idle), [
       wake,
       { type: 'stop' },
-      { type: 'uploadClosed', id: 'd-2', outcome: 'aborted' },
+      { type: 'uploadClosed', id: 'd-2', outcome: 'aborted', bytes: 6400, sha256: SHA },
       { type: 'ack', id: 'd-2', stored: false },
       wake,
       { type: 'linkDown', cause: 'x' },
-      { type: 'uploadClosed', id: 'd-3', outcome: 'failed' },
+      { type: 'uploadClosed', id: 'd-3', outcome: 'failed', bytes: 0, sha256: '' },
       { type: 'ack', id: 'd-3', stored: false },
     ]);
     expect(r.effects[3]).toEqual(['recordAck']);

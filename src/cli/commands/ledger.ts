@@ -1,14 +1,27 @@
 import type { Command } from 'commander';
 import type { LedgerEntry } from '../../privacy/entry.js';
 import { ledgerPath } from '../../privacy/ledger-path.js';
+import { readFile } from 'node:fs/promises';
+import type { Config } from '../../config/schema.js';
+import { readPublishedHead } from '../../mqtt/index.js';
+import {
+  checkAnchors,
+  checkReceipts,
+  parseAnchors,
+  type Anchor,
+  type ReceiptReport,
+} from '../../privacy/proofs.js';
 import { verifyLedger, type VerifyResult } from '../../privacy/verify.js';
-import { EarshotError } from '../../shared/errors.js';
+import { EarshotError, errorMessage } from '../../shared/errors.js';
+import { loadReceiptPublicKey } from '../../shared/receipt.js';
 import { addConfigOptions, configFromOptions, type ConfigOptions } from '../config-options.js';
 
 interface LedgerFlags extends ConfigOptions {
   ledger?: string;
   json?: boolean;
   since?: string;
+  receiptKey?: string;
+  anchor?: string[];
 }
 
 function withLedger(cmd: Command): Command {
@@ -69,19 +82,44 @@ export function registerLedger(program: Command): void {
   withLedger(
     ledger
       .command('verify')
-      .description('check the hash chain; exit 1 and name the first bad line'),
+      .description(
+        'check the hash chain, the cloud’s signed receipts and published heads; exit 1 and say what broke',
+      )
+      .option(
+        '--receipt-key <file>',
+        'the cloud’s Ed25519 public key (PEM) to check receipts with (default: cloud.receiptKey)',
+      )
+      .option(
+        '--anchor <file|mqtt>',
+        'heads published outside the device: a file with <seq>:<sha256> lines (e.g. Home Assistant’s history of the Ledger head sensor), or mqtt for the one the broker holds (repeatable)',
+        (value: string, previous: string[] = []) => [...previous, value],
+      ),
   ).action(async (flags: LedgerFlags) => {
-    const file = fileOf(flags);
+    const config = configFromOptions(flags);
+    const file = flags.ledger ?? ledgerPath(config);
     const result = await verifyLedger(file);
-    reportProblems(result);
-    if (result.ok) {
-      const uploads = result.entries.filter((e) => e.type === 'utterance').length;
-      process.stdout.write(
-        `${file}: ok, ${result.entries.length} entries (${uploads} utterances) in ${result.files.length} file(s)\n`,
-      );
-    } else {
+    const keyFile = flags.receiptKey ?? config.cloud.receiptKey;
+    const key = keyFile ? loadReceiptPublicKey(keyFile) : undefined;
+    const receipts = checkReceipts(result.entries, key, file);
+    const anchors = await loadAnchors(flags.anchor ?? [], config);
+    const problem =
+      result.problem ?? receipts.problem ?? checkAnchors(result, anchors) ?? undefined;
+    reportProblems({ ...result, ...(problem ? { problem } : {}) });
+    if (problem) {
       process.exitCode = 1;
+      return;
     }
+    const uploads = result.entries.filter((e) => e.type === 'utterance').length;
+    const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+    out(
+      `${file}: ok, ${result.entries.length} entries (${uploads} utterances) in ${result.files.length} file(s): no entry was changed, removed or reordered since it was written, as far as the chain can tell`,
+    );
+    out(describeReceipts(receipts.report, key !== undefined));
+    out(
+      anchors.length > 0
+        ? `anchors: ${anchors.length} published head(s) checked; the chain still holds each of them, so it was not rewritten after they were published`
+        : 'anchors: none given (--anchor); a chain rewritten on this device as a whole would not show',
+    );
   });
 
   withLedger(
@@ -102,6 +140,48 @@ export function registerLedger(program: Command): void {
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     if (!result.ok) process.exitCode = 1;
   });
+}
+
+function describeReceipts(r: ReceiptReport, checked: boolean): string {
+  const signed = r.verified + r.unchecked;
+  const what = checked
+    ? `${r.verified} acknowledgement(s) carry the cloud's signed receipt, each verified against its key`
+    : `${r.unchecked} acknowledgement(s) carry a signed receipt, not checked (no --receipt-key)`;
+  const missing = r.withoutReceipt.length;
+  const list = r.withoutReceipt
+    .slice(0, 5)
+    .map((u) => `entry ${u.seq} (${u.id})`)
+    .join(', ');
+  return `receipts: ${signed === 0 && !checked ? 'none' : what}; ${missing} sent utterance(s) without one${missing ? `: ${list}${missing > 5 ? ', …' : ''}` : ''}`;
+}
+
+async function loadAnchors(sources: string[], config: Config): Promise<Anchor[]> {
+  const anchors: Anchor[] = [];
+  for (const source of sources) {
+    if (source === 'mqtt') {
+      const head = await readPublishedHead(config.mqtt, config.device.id);
+      if (head === undefined) {
+        throw new EarshotError(
+          'E_USAGE',
+          'the broker holds no published ledger head for this device',
+        );
+      }
+      anchors.push(...parseAnchors(head));
+      continue;
+    }
+    let text: string;
+    try {
+      text = await readFile(source, 'utf8');
+    } catch (err) {
+      throw new EarshotError('E_USAGE', `--anchor ${source}: ${errorMessage(err)}`);
+    }
+    const found = parseAnchors(text);
+    if (found.length === 0) {
+      throw new EarshotError('E_USAGE', `--anchor ${source}: no <seq>:<sha256> head in it`);
+    }
+    anchors.push(...found);
+  }
+  return anchors;
 }
 
 function reportProblems(result: VerifyResult): void {

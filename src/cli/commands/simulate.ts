@@ -83,7 +83,7 @@ export function registerSimulate(program: Command): void {
         level: 'warn',
         format: config.log.format,
       });
-      await simulate({
+      const summary = await simulate({
         wav: flags.wav,
         config,
         log,
@@ -91,11 +91,21 @@ export function registerSimulate(program: Command): void {
         presses: flags.press,
         onEvent: flags.json ? printJson : printHuman,
       });
+      if (summary.cloud && !summary.cloud.reached) {
+        // Asked for a cloud and never got one: not a successful run, whatever it printed.
+        process.stderr.write(
+          `earshot: the cloud at ${flags.cloud} was never reached: ${summary.cloud.cause ?? 'no answer'}\n`,
+        );
+        process.exitCode = EXIT_NO_CLOUD;
+      }
     } finally {
       if (scratch) rmSync(scratch, { recursive: true, force: true });
     }
   });
 }
+
+/** The exit status of a run that asked for a cloud (`--cloud`) and never reached it. */
+export const EXIT_NO_CLOUD = 4;
 
 function printJson(e: SimEvent): void {
   process.stdout.write(`${JSON.stringify(e)}\n`);

@@ -46,6 +46,8 @@ export type SimEvent =
       finalState: string;
       wakeEngine: string;
       transport: string;
+      /** With a cloud configured: whether the link ever came up, and why not. */
+      cloud?: { reached: boolean; cause?: string };
       wallMs: number;
     };
 
@@ -220,6 +222,11 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
   const now = (): number => sec(clock.now());
 
   watch(runtime.device);
+  const link: { reached: boolean; cause?: string } = { reached: false };
+  runtime.transport.on('status', (s) => {
+    if (s.status === 'up') link.reached = true;
+    else if (s.status === 'down' && s.cause && s.cause !== 'stopped') link.cause = s.cause;
+  });
   runtime.gpio.on('led', (e) =>
     emit({
       event: 'led',
@@ -268,6 +275,14 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     finalState: device.state,
     wakeEngine: runtime.wake?.engine ?? 'none',
     transport: runtime.transport.kind,
+    ...(config.cloud.url
+      ? {
+          cloud: {
+            reached: link.reached,
+            ...(link.reached || !link.cause ? {} : { cause: link.cause }),
+          },
+        }
+      : {}),
     wallMs: Math.round(performance.now() - started),
   };
   finished = true;

@@ -20,6 +20,12 @@ export const cloudSection = z
     cert: z.string().min(1).optional(),
     /** Private key file (PEM) of the client certificate; needs `cert`. */
     key: z.string().min(1).optional(),
+    /**
+     * The cloud's Ed25519 public key (PEM file) for signed receipts: with it, every
+     * acknowledgement must carry the cloud's signature of what it received and whether
+     * it kept it, or it is refused; the signature is kept in the ledger.
+     */
+    receiptKey: z.string().min(1).optional(),
     /** Bearer token sent in the Authorization header on connect. Secret. */
     token: z.string().min(1).optional(),
     /** Development only: allow plain ws:// (logged loudly on every connect). Never disables certificate checks. */

@@ -43,6 +43,18 @@ export const mqttSection = z
     keepaliveSeconds: z.number().int().min(5).max(3600).default(30),
     /** Give up on a connection attempt (TCP + TLS + CONNACK) after this long, then back off. */
     connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+    /**
+     * Largest MQTT packet taken from the broker. A bigger one is refused as soon as its
+     * header arrives, before its payload is buffered: the connection is dropped.
+     */
+    maxPacketBytes: z
+      .number()
+      .int()
+      .min(256)
+      .max(1024 * 1024)
+      .default(4096),
+    /** Commands taken per 10 s; more are dropped (and logged once a window). */
+    maxCommandsPer10s: z.number().int().min(1).max(1000).default(20),
     /** Publish Home Assistant MQTT discovery configs (and answer HA's birth message). */
     discovery: z.boolean().default(true),
     /** Home Assistant's discovery prefix (its MQTT integration setting of the same name). */

@@ -178,6 +178,16 @@ export const utteranceAckMessage = z.object({
   sha256: sha256Hex.optional(),
   /** The cloud discarded an aborted utterance. */
   aborted: z.boolean().optional(),
+  /**
+   * The cloud's Ed25519 signature of these facts (src/shared/receipt.ts): devices that
+   * pin the cloud's public key refuse an acknowledgement without a valid one.
+   */
+  receipt: z
+    .object({
+      time: z.string().min(10).max(40),
+      signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'an Ed25519 signature in base64'),
+    })
+    .optional(),
 });
 
 export const captureStopMessage = z.object({

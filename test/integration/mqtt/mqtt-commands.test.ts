@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mqttSection } from '../../../src/config/sections/mqtt.js';
 import { MqttBridge, type RejectedCommand } from '../../../src/mqtt/index.js';
 import type { DeviceCommand } from '../../../src/shared/device-status.js';
+import type { RemotePolicy } from '../../../src/shared/remote-policy.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { eventually, Mosquitto, Probe } from '../../helpers/mosquitto.js';
 
@@ -21,13 +22,17 @@ afterAll(async () => {
   await broker?.dispose();
 });
 
-async function setup(options: { start?: boolean } = {}) {
+/** The owner allowed every remote command (the parsing tests); the default allows fewer. */
+const ALLOW_ALL: RemotePolicy = { allowUnmute: true, allowListen: true, allowSaveRecordings: true };
+
+async function setup(options: { start?: boolean; policy?: RemotePolicy; set?: object } = {}) {
   const id = `cmd-${++seq}`;
   const base = `earshot/${id}`;
   const bridge = new MqttBridge(
-    mqttSection.parse({ url: broker.url, discovery: false }),
+    mqttSection.parse({ url: broker.url, discovery: false, ...options.set }),
     { id, name: 'Test speaker', firmwareVersion: '0.1.0' },
     silentLogger(),
+    { policy: options.policy ?? ALLOW_ALL },
   );
   const commands: DeviceCommand[] = [];
   const rejected: RejectedCommand[] = [];
@@ -79,7 +84,7 @@ describe('MQTT commands', () => {
       ['command', '{"type":"selfDestruct"}', /type/],
       ['volme/set', '40', /unknown command topic/],
       ['mute/set', Buffer.from([0xc3, 0x28]), /UTF-8/],
-      ['volume/set', 'x'.repeat(5000), /too large/],
+      ['volume/set', 'x'.repeat(2000), /too large/],
     ];
     for (const [suffix, payload] of bad) await probe.publish(`${base}/${suffix}`, payload);
     const errors = await eventually(() => {
@@ -145,5 +150,48 @@ describe('MQTT commands', () => {
     await eventually(() => (commands.length >= 2 ? true : undefined), 'both commands');
     expect(calls).toBe(2);
     expect(bridge.status.status).toBe('up');
+  });
+
+  it('by default refuses unmute, listen and letting the cloud save recordings, on the error topic', async () => {
+    const policy = { allowUnmute: false, allowListen: false, allowSaveRecordings: false };
+    const { probe, base, commands, rejected } = await setup({ policy });
+    await probe.publish(`${base}/mute/set`, 'OFF');
+    await probe.publish(`${base}/command/listen`, 'PRESS');
+    await probe.publish(`${base}/dont_save_recordings/set`, 'OFF');
+    await probe.publish(`${base}/command`, '{"type":"mute","muted":false}');
+    // What only makes the speaker more private is always allowed.
+    await probe.publish(`${base}/mute/set`, 'ON');
+    await probe.publish(`${base}/dont_save_recordings/set`, 'ON');
+    await eventually(() => (commands.length >= 2 ? true : undefined), 'the allowed commands');
+    await eventually(() => (rejected.length >= 4 ? true : undefined), 'four refusals');
+    expect(commands).toEqual([
+      { type: 'mute', muted: true },
+      { type: 'retention', dontSaveRecordings: true },
+    ]);
+    expect(rejected.map((r) => [r.code, r.topic.slice(base.length)])).toEqual([
+      ['E_REMOTE_REFUSED', '/mute/set'],
+      ['E_REMOTE_REFUSED', '/command/listen'],
+      ['E_REMOTE_REFUSED', '/dont_save_recordings/set'],
+      ['E_REMOTE_REFUSED', '/command'],
+    ]);
+    expect(rejected[0]!.reason).toMatch(/remote\.allowUnmute/);
+    const answers = await eventually(() => {
+      const errs = probe.messages.filter((m) => m.topic === `${base}/error`);
+      return errs.length >= 4 ? errs : undefined;
+    }, 'the answers on the error topic');
+    expect(JSON.parse(answers[1]!.payload)).toMatchObject({
+      code: 'E_REMOTE_REFUSED',
+      reason: /remote\.allowListen/,
+    });
+  });
+
+  it('drops commands over the rate limit without answering each', async () => {
+    const { probe, base, commands, rejected } = await setup({ set: { maxCommandsPer10s: 5 } });
+    for (let i = 0; i < 30; i++) await probe.publish(`${base}/volume/set`, String(i));
+    await probe.settle();
+    await eventually(() => (commands.length >= 5 ? true : undefined), 'the first five');
+    await probe.settle();
+    expect(commands).toHaveLength(5);
+    expect(rejected).toEqual([]);
   });
 });

@@ -177,9 +177,9 @@ describe('MQTT without a broker, and reconnecting', () => {
     // And it listens again: subscriptions are renewed on the new connection.
     const probe = await Probe.connect(broker.url);
     cleanup.push(() => probe.close());
-    await probe.publish(`${base}/mute/set`, 'OFF');
+    await probe.publish(`${base}/volume/set`, '41');
     await eventually(() => commands[0], 'a command after the restart');
-    expect(commands).toEqual([{ type: 'mute', muted: false }]);
+    expect(commands).toEqual([{ type: 'volume', volume: 41 }]);
   });
 
   it('starts the backoff from the bottom only after a connection that lasted', async () => {

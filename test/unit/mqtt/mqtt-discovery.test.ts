@@ -23,6 +23,7 @@ const snapshot: DeviceSnapshot = {
   counters: { wakes: 3, uploads: 2, uploadFailures: 1, falseWakes: 1, droppedFrames: 0 },
   dontSaveRecordings: true,
   problems: [{ part: 'gpio', code: 'E_GPIO_SIMULATED', message: 'no GPIO chip' }],
+  ledgerHead: { seq: 7, hash: 'a'.repeat(64) },
 };
 
 function entity(component: string, key: string): Record<string, unknown> {
