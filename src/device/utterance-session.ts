@@ -1,28 +1,19 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { VadDecision } from '../audio/energy-vad.js';
-import {
-  FRAME_MS,
-  FRAME_SAMPLES,
-  SAMPLE_RATE,
-  frameBytes,
-  type Frame,
-} from '../shared/audio-format.js';
+import { Endpointer, type EndpointerOptions } from '../audio/endpointer.js';
+import { FRAME_SAMPLES, SAMPLE_RATE, frameBytes, type Frame } from '../shared/audio-format.js';
 import type { UploadHandle, UploadSummary } from './ports.js';
 import type { EndReason } from './states.js';
 
-export interface SessionLimits {
-  maxMs: number;
-  noSpeechTimeoutMs: number;
-}
+/** The timings of the end of an utterance (the `utterance` config section has them). */
+export type SessionLimits = EndpointerOptions;
 
 /**
- * Device-side end of speech (energy or Silero VAD): reset for each utterance, fed each
- * live frame in order.
+ * Device-side speech detection (energy or Silero VAD): reset for each utterance, fed
+ * each frame in order; its decisions drive the endpointer.
  */
 export interface SpeechEndDetector {
   reset(): void;
-  process(frame: Frame): VadDecision | Promise<VadDecision>;
-  readonly heardSpeech: boolean;
+  isSpeech(frame: Frame): boolean | Promise<boolean>;
 }
 
 export interface SessionResult extends UploadSummary {
@@ -35,12 +26,15 @@ export interface SessionResult extends UploadSummary {
 
 /**
  * The audio side of one open utterance: it sends the pre-roll, then each live frame,
- * and decides on the device side when speech has ended (VAD with trailing silence,
- * the hard cap, or no speech at all). It only *reports* the end; the state machine
- * decides, and closes the upload through the Device.
+ * and decides on the device side when speech has ended (src/audio/endpointer.ts: the
+ * command's trailing silence, the hard cap, or no command at all). It only *reports*
+ * the end; the state machine decides, and closes the upload through the Device (as it
+ * does for the cloud's `capture.stop` and the button).
  */
 export class UtteranceSession {
-  private liveMs = 0;
+  private readonly endpointer: Endpointer;
+  /** The pre-roll's frames, for the VAD to hear the wake word before the live audio. */
+  private primer: readonly Frame[] = [];
   private endSample: number;
   private open = true;
   /** The device's own hash of what it sent: the ledger records it before the cloud commits. */
@@ -59,6 +53,9 @@ export class UtteranceSession {
     this.kept = keepAudio ? [] : undefined;
     this.endSample = startSample;
     vad.reset();
+    this.endpointer = new Endpointer(limits);
+    // A pre-roll means a wake word: the live audio starts right after its frame.
+    this.endpointer.start(preRollMs, preRollMs > 0);
   }
 
   get id(): string {
@@ -80,22 +77,27 @@ export class UtteranceSession {
       skip = 0;
       this.send(Buffer.from(part.buffer, part.byteOffset, part.byteLength), part.length);
     }
+    const covering = Math.ceil(preRollSamples / FRAME_SAMPLES);
+    this.primer = covering > 0 ? frames.slice(-covering) : [];
   }
 
   /**
-   * Sends a live frame (at once, synchronously), then asks the VAD; returns why speech
-   * ended on this frame, if it did.
+   * Sends a live frame (at once, synchronously), then asks the VAD and the endpointer;
+   * returns why the utterance ended on this frame, if it did.
    */
   async onFrame(frame: Frame): Promise<EndReason | undefined> {
     if (!this.open) return undefined;
     this.send(frameBytes(frame), FRAME_SAMPLES);
-    this.liveMs += FRAME_MS;
-    const decision = await this.vad.process(frame);
+    // Silero decides from context: with the wake word in its state it tells the word's
+    // tail from the pause after it (`npm run bench:vad`, `newUnprimed`: a VAD that
+    // starts on the live audio cuts off several times as many requests).
+    const primer = this.primer;
+    this.primer = [];
+    for (const f of primer) await this.vad.isSpeech(f);
+    const speech = await this.vad.isSpeech(frame);
     if (!this.open) return undefined;
-    if (decision === 'ended') return 'vad';
-    if (this.liveMs + this.preRollMs >= this.limits.maxMs) return 'maxLength';
-    if (!this.vad.heardSpeech && this.liveMs >= this.limits.noSpeechTimeoutMs) return 'noSpeech';
-    return undefined;
+    const decision = this.endpointer.push(speech);
+    return decision.state === 'ended' ? decision.reason : undefined;
   }
 
   /**
