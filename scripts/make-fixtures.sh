@@ -64,6 +64,7 @@ clip() {
 speak flite "Alexa" "$work/alexa.wav"
 speak flite "what time is it?" "$work/time.wav"
 speak flite "turn on the kitchen light" "$work/light.wav"
+speak flite "what's the weather like tomorrow, in Paris?" "$work/paris.wav"
 speak espeak "The weather today is mild, with a light breeze from the west." "$work/weather.wav"
 speak espeak "Computer, play some music." "$work/computer.wav"
 
@@ -71,6 +72,9 @@ speak espeak "Computer, play some music." "$work/computer.wav"
 clip alexa-what-time pause:2.0 "$work/alexa.wav" pause:0.3 "$work/time.wav" pause:2.0
 # The same request starting later (room for a mute press before it).
 clip alexa-late pause:4.0 "$work/alexa.wav" pause:0.3 "$work/time.wav" pause:2.0
+# A request with a natural pause after the wake word (never the end of the request),
+# then a question with a pause inside it.
+clip alexa-pause-question pause:2.0 "$work/alexa.wav" pause:1.35 "$work/paris.wav" pause:2.5
 # Two requests in a row.
 clip alexa-twice pause:2.0 "$work/alexa.wav" pause:0.3 "$work/light.wav" pause:3.0 \
   "$work/alexa.wav" pause:0.3 "$work/time.wav" pause:2.0

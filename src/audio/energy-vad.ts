@@ -39,10 +39,15 @@ export class EnergyVad {
     return this.speechMs >= (this.options.minSpeechMs ?? 160);
   }
 
+  /** Whether a frame is speech: louder than the threshold. Keeps no state. */
+  isSpeech(frame: Frame): boolean {
+    return frameDbfs(frame.samples) > this.options.thresholdDb;
+  }
+
+  /** The fixed rule: `trailingSilenceMs` after any speech ends it. */
   process(frame: Frame): VadDecision {
     if (this.ended) return 'ended';
-    const loud = frameDbfs(frame.samples) > this.options.thresholdDb;
-    if (loud) {
+    if (this.isSpeech(frame)) {
       this.speechMs += FRAME_MS;
       this.silenceMs = 0;
       return 'speech';

@@ -13,6 +13,21 @@ export interface SileroVadOptions {
 }
 
 /**
+ * One frame's decision from its probability: over the speech threshold, or over the
+ * silence threshold while already in speech (the hysteresis keeps a word whole).
+ */
+export function speechDecision(
+  p: number,
+  wasSpeech: boolean,
+  thresholds: Pick<SileroVadOptions, 'speechThreshold' | 'silenceThreshold'> = {},
+): boolean {
+  return (
+    p >= (thresholds.speechThreshold ?? 0.5) ||
+    (wasSpeech && p > (thresholds.silenceThreshold ?? 0.35))
+  );
+}
+
+/**
  * End of speech with Silero VAD, streaming: two 40 ms chunks per frame through the
  * recurrent model, its state carried across frames. Same decisions as EnergyVad
  * (`waiting`, `speech`, `hangover`, `ended`); asynchronous because onnxruntime is.
@@ -80,18 +95,25 @@ export class SileroVad {
     return best;
   }
 
+  /**
+   * Whether a frame is speech (`speechDecision`). Advances the model's state: use either
+   * this (one decision per frame, the end decided by src/audio/endpointer.ts) or
+   * `process`, not both.
+   */
+  async isSpeech(frame: Frame): Promise<boolean> {
+    const p = await this.probability(frame.samples);
+    this.inSpeech = speechDecision(p, this.inSpeech, this.options);
+    return this.inSpeech;
+  }
+
+  /** The fixed rule: `trailingSilenceMs` after any speech ends it. */
   async process(frame: Frame): Promise<VadDecision> {
     if (this.ended) return 'ended';
-    const p = await this.probability(frame.samples);
-    const speech = this.options.speechThreshold ?? 0.5;
-    const silence = this.options.silenceThreshold ?? 0.35;
-    if (p >= speech || (this.inSpeech && p > silence)) {
-      this.inSpeech = true;
+    if (await this.isSpeech(frame)) {
       this.speechMs += FRAME_MS;
       this.silenceMs = 0;
       return 'speech';
     }
-    this.inSpeech = false;
     if (!this.heardSpeech) return 'waiting';
     this.silenceMs += FRAME_MS;
     if (this.silenceMs >= this.options.trailingSilenceMs) {

@@ -1,122 +1,188 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EnergyVad, type VadDecision } from '../audio/energy-vad.js';
+import { EnergyVad } from '../audio/energy-vad.js';
 import { SileroVad } from '../audio/silero-vad.js';
 import { loadConfig } from '../config/load.js';
-import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../shared/audio-format.js';
-import { decodeAudio, findAudioFiles } from './wake/audio-files.js';
-import { findSpeech } from './wake/envelope.js';
-import { mix, noiseRmsForSnr, PinkNoise } from './wake/noise.js';
+import { openWakeWord } from '../wake/factory.js';
+import { measure, OLD_RULE, type Measurement } from './endpoint/measure.js';
+import {
+  chooseHangover,
+  pauseStats,
+  ruleTable,
+  sweep,
+  type ByNoise,
+  type RuleRow,
+} from './endpoint/report.js';
+import {
+  composeRequest,
+  DEFAULT_RANGES,
+  planRequests,
+  withNoise,
+  type Range,
+} from './endpoint/requests.js';
+import { VOICES, type Split } from './endpoint/sources.js';
+import type { Summary } from './endpoint/score.js';
+import { Synth } from './endpoint/synth.js';
+import { clipSource, WakeFinder } from './endpoint/traces.js';
+import { findAudioFiles } from './wake/audio-files.js';
 
 /**
- * `npm run bench:vad`: device-side end of speech, energy VAD against Silero VAD, on real
- * speech (the corpus' recordings of people speaking) with pink noise mixed in at several
- * signal-to-noise ratios. For each clip the true end of speech comes from the clean
- * clip's energy envelope; each detector runs frame by frame with the configured trailing
- * silence, exactly as during an utterance, and is scored on:
- *   - cut: it ended the utterance before the speech was over (the request is clipped),
- *   - missed: it never ended (the utterance runs to the hard cap),
- *   - late: how long after the true end it ended (median, p90): the owner's wait.
+ * `npm run bench:vad`: when does the device close an utterance? Generated requests
+ * ("alexa", a pause, one or two phrases with pauses inside) from flite and espeak-ng
+ * voices and the corpus' speakers, clean and with pink noise, go through the wake word
+ * engine and then through the old rule (700 ms after any speech) and the device's own
+ * utterance session (the endpointer with the configured timings). Per noise level: the
+ * delay from the end of the last word to the close (median, p90), and the cut-offs
+ * (closed before the last word was over).
  *
- *   npm run bench:vad -- [--corpus DIR] [--limit N] [--json]
+ * The requests are split by voice, speaker and text: `--split tune` (with `--sweep`,
+ * the evidence the default timings were chosen from) and `--split heldout` (the
+ * figures). Seeded: the same arguments give the same requests and figures.
+ *
+ *   npm run bench:vad -- [--split heldout|tune] [--sweep] [--count N] [--seed N]
+ *     [--phrase-pause MIN-MAX] [--set key=value]… [--corpus DIR] [--cache DIR] [--json]
  */
-interface Score {
-  clips: number;
-  cut: number;
-  missed: number;
-  lateMs: number[];
-}
-
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]!) : NaN;
-};
+const SNRS: ReadonlyArray<[string, number | undefined]> = [
+  ['clean', undefined],
+  ['20 dB', 20],
+  ['10 dB', 10],
+];
+const HANGOVERS = [320, 400, 480, 560, 640, 720, 800, 880];
+const WAKE_TAILS = [0, 240, 320, 400, 480, 560, 640];
 
 async function main(): Promise<void> {
   const root = new URL('../../', import.meta.url).pathname;
   const { values } = parseArgs({
     options: {
       corpus: { type: 'string', default: resolve(root, '..', 'shared', 'corpus') },
-      limit: { type: 'string', default: '150' },
+      cache: {
+        type: 'string',
+        default: resolve(root, 'node_modules', '.cache', 'earshot', 'bench-vad'),
+      },
+      count: { type: 'string', default: '400' },
+      seed: { type: 'string', default: '1' },
+      split: { type: 'string', default: 'heldout' },
+      sweep: { type: 'boolean', default: false },
+      'phrase-pause': { type: 'string' },
+      set: { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
     },
   });
-  const config = loadConfig();
-  const trailing = config.utterance.trailingSilenceMs;
-  const files = (await findAudioFiles(join(values.corpus!, 'negative')))
-    .filter((_, i, all) => i % Math.max(1, Math.floor(all.length / Number(values.limit))) === 0)
-    .slice(0, Number(values.limit));
-  if (files.length === 0) throw new Error(`no recordings under ${values.corpus}/negative`);
-  const silero = await SileroVad.open({ trailingSilenceMs: trailing });
-  const results: Record<string, { energy: Score; silero: Score }> = {};
-  for (const snr of [Infinity, 20, 10, 5]) {
-    const key = snr === Infinity ? 'clean' : `${snr} dB`;
-    const r = {
-      energy: { clips: 0, cut: 0, missed: 0, lateMs: [] as number[] },
-      silero: { clips: 0, cut: 0, missed: 0, lateMs: [] as number[] },
-    };
-    const noise = new PinkNoise(7);
-    for (const file of files) {
-      const clean = await decodeAudio(file);
-      const span = findSpeech(clean);
-      // The clip, then 3 s of its quiet tail level, as a room after the request.
-      const padded = new Int16Array(clean.length + 3 * SAMPLE_RATE);
-      padded.set(clean);
-      const floor = new Float32Array(padded.length);
-      noise.fill(floor, snr === Infinity ? 10 : noiseRmsForSnr(span.speechRms, snr));
-      const audio = mix(padded, floor);
-      const truthEndMs = (span.endSample / SAMPLE_RATE) * 1000;
-      const startFrame = Math.floor(span.startSample / FRAME_SAMPLES);
-      const energy = new EnergyVad({
-        thresholdDb: config.utterance.energyThresholdDb,
-        trailingSilenceMs: trailing,
-      });
-      silero.reset();
-      let eEnd: number | undefined;
-      let sEnd: number | undefined;
-      for (let f = startFrame; (f + 1) * FRAME_SAMPLES <= audio.length; f++) {
-        const frame = {
-          index: f,
-          samples: audio.subarray(f * FRAME_SAMPLES, (f + 1) * FRAME_SAMPLES),
-        };
-        const endMs = (f + 1) * FRAME_MS;
-        const e: VadDecision = energy.process(frame);
-        if (e === 'ended' && eEnd === undefined) eEnd = endMs;
-        if (sEnd === undefined && (await silero.process(frame)) === 'ended') sEnd = endMs;
-        if (eEnd !== undefined && sEnd !== undefined) break;
-      }
-      for (const [name, end] of [
-        ['energy', eEnd],
-        ['silero', sEnd],
-      ] as const) {
-        const s = r[name];
-        s.clips += 1;
-        if (end === undefined) s.missed += 1;
-        else if (end - trailing < truthEndMs - 2 * FRAME_MS) s.cut += 1;
-        else s.lateMs.push(end - truthEndMs);
-      }
+  const split = (values.sweep ? 'tune' : values.split) as Split;
+  if (split !== 'tune' && split !== 'heldout') throw new Error('--split is tune or heldout');
+  const count = positiveInt(values.count!, '--count');
+  const seed = positiveInt(values.seed!, '--seed');
+  const phrasePause = values['phrase-pause']
+    ? parseRange(values['phrase-pause'])
+    : DEFAULT_RANGES.phrasePause;
+  const config = loadConfig({ overrides: values.set! });
+  const timings = config.utterance;
+  const preRollMs = config.audio.preRollMs;
+
+  const hasCorpus = existsSync(join(values.corpus!, 'positive', 'alexa'));
+  const alexaFiles = hasCorpus
+    ? await findAudioFiles(join(values.corpus!, 'positive', 'alexa'))
+    : [];
+  const wordFiles = hasCorpus ? await findAudioFiles(join(values.corpus!, 'negative')) : [];
+  if (!hasCorpus)
+    process.stderr.write(`bench:vad: no corpus at ${values.corpus}: synthesized voices only\n`);
+  const ranges = { ...DEFAULT_RANGES, phrasePause };
+  const plans = planRequests({ seed, count, split, alexaFiles, wordFiles, ...ranges });
+
+  const detector = openWakeWord(config.wake);
+  await detector.start();
+  const silero = await SileroVad.open({ trailingSilenceMs: timings.trailingSilenceMs });
+  const tools = {
+    wake: new WakeFinder(detector),
+    silero,
+    energy: new EnergyVad({
+      thresholdDb: timings.energyThresholdDb,
+      trailingSilenceMs: timings.trailingSilenceMs,
+    }),
+    timings,
+    preRollMs,
+  };
+  const source = clipSource(new Synth(values.cache!));
+  const byNoise: ByNoise = Object.fromEntries(SNRS.map(([name]) => [name, [] as Measurement[]]));
+  const started = process.hrtime.bigint();
+  for (const [i, plan] of plans.entries()) {
+    const request = await composeRequest(plan, source);
+    for (const [name, snr] of SNRS) {
+      byNoise[name]!.push(await measure(request, withNoise(request, snr), tools));
     }
-    results[key] = r;
+    if ((i + 1) % 25 === 0) process.stderr.write(`bench:vad: ${i + 1}/${plans.length} requests\n`);
   }
   await silero.close();
-  const table = Object.entries(results).map(([snr, r]) => ({
-    snr,
-    ...Object.fromEntries(
-      (['energy', 'silero'] as const).map((n) => [
-        n,
-        {
-          cutPct: Math.round((r[n].cut / r[n].clips) * 1000) / 10,
-          missedPct: Math.round((r[n].missed / r[n].clips) * 1000) / 10,
-          lateMedianMs: pct(r[n].lateMs, 0.5),
-          lateP90Ms: pct(r[n].lateMs, 0.9),
-        },
-      ]),
-    ),
-  }));
-  const out = { clips: files.length, trailingSilenceMs: trailing, results: table };
-  process.stdout.write(
-    values.json ? `${JSON.stringify(out)}\n` : `${JSON.stringify(out, null, 2)}\n`,
+  await detector.stop();
+
+  const out = {
+    split,
+    seed,
+    count,
+    voices: VOICES.filter((v) => v.split === split).map((v) => `${v.engine}:${v.name}`),
+    corpus: hasCorpus
+      ? { alexa: alexaFiles.length, words: wordFiles.length, heldOutShare: '1/3 by file' }
+      : null,
+    ranges,
+    timings: {
+      trailingSilenceMs: timings.trailingSilenceMs,
+      commandWaitMs: timings.commandWaitMs,
+      wakeTailMs: timings.wakeTailMs,
+    },
+    oldRule: OLD_RULE,
+    results: ruleTable(byNoise),
+    pauses: Object.fromEntries(Object.entries(byNoise).map(([k, ms]) => [k, pauseStats(ms)])),
+    ...(values.sweep ? sweeps(byNoise, timings, preRollMs) : {}),
+    wallSeconds: Math.round(Number(process.hrtime.bigint() - started) / 1e9),
+  };
+  process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : text(out.results, out));
+}
+
+function sweeps(byNoise: ByNoise, timings: Parameters<typeof sweep>[1], preRollMs: number) {
+  const hangover = sweep(byNoise, timings, preRollMs, 'trailingSilenceMs', HANGOVERS);
+  const chosen = chooseHangover(hangover);
+  const tails = sweep(
+    byNoise,
+    { ...timings, trailingSilenceMs: chosen ?? timings.trailingSilenceMs },
+    preRollMs,
+    'wakeTailMs',
+    WAKE_TAILS,
   );
+  return { sweep: { hangover, chosenHangoverMs: chosen ?? null, wakeTail: tails } };
+}
+
+function text(rows: RuleRow[], out: { split: string; count: number; timings: object }): string {
+  const cell = (s: Summary): string =>
+    `${s.delayMedianMs}/${s.delayP90Ms} ms, cut ${s.cutPct} %${s.missedPct ? `, missed ${s.missedPct} %` : ''}`;
+  const lines = [
+    `${out.split} half, ${out.count} requests; timings ${JSON.stringify(out.timings)}`,
+    'close delay after the last word (median/p90) and cut-offs:',
+    ...rows.map(
+      (r) =>
+        `  ${r.snr.padEnd(6)} (${r.woken}/${r.requests} woken)  old: ${cell(r.old)} | new: ${cell(r.new)} | energy, new rule: ${cell(r.energy)}`,
+    ),
+    '(--json for the pauses, the sweep and everything else)',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000)
+    throw new Error(`${name} must be an integer from 1 to 100000`);
+  return n;
+}
+
+function parseRange(value: string): Range {
+  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(value);
+  const range = m ? { min: Number(m[1]), max: Number(m[2]) } : undefined;
+  if (!range || range.min > range.max || range.max > 5) {
+    throw new Error(
+      `--phrase-pause takes MIN-MAX in seconds (at most 5), e.g. 0.2-0.6; got ${value}`,
+    );
+  }
+  return range;
 }
 
 main().catch((err: unknown) => {

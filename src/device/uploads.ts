@@ -59,8 +59,11 @@ export class Uploads {
   private current: Open | undefined;
   private readonly preRollSamples: number;
 
+  private readonly primeFrames: number;
+
   constructor(private readonly options: UploadsOptions) {
     this.preRollSamples = Math.round((options.config.audio.preRollMs / 1000) * SAMPLE_RATE);
+    this.primeFrames = Math.ceil(this.preRollSamples / FRAME_SAMPLES);
   }
 
   /** Feeds a live frame; resolves to why speech ended on it, with the utterance's id. */
@@ -95,7 +98,10 @@ export class Uploads {
       nextSample - preRollSamples,
       preRollMs,
       config.audio.debugSaveAudioDir !== undefined,
+      trigger.kind === 'wake',
     );
+    // The VAD hears the wake word first, so it tells the word's tail from the pause after.
+    if (trigger.kind === 'wake') audio.prime(recent.slice(-this.primeFrames));
     this.current = {
       audio,
       trigger,

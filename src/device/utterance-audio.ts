@@ -1,28 +1,19 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { VadDecision } from '../audio/energy-vad.js';
-import {
-  FRAME_MS,
-  FRAME_SAMPLES,
-  SAMPLE_RATE,
-  frameBytes,
-  type Frame,
-} from '../shared/audio-format.js';
+import { Endpointer, type EndpointerOptions } from '../audio/endpointer.js';
+import { FRAME_SAMPLES, SAMPLE_RATE, frameBytes, type Frame } from '../shared/audio-format.js';
 import type { CutReason, UploadSummary, UtteranceUpload } from './ports.js';
 import type { EndReason } from './states.js';
 
-export interface UtteranceLimits {
-  maxMs: number;
-  noSpeechTimeoutMs: number;
-}
+/** The timings of the end of an utterance (the `utterance` config section has them). */
+export type UtteranceLimits = EndpointerOptions;
 
 /**
- * Device-side end of speech (energy or Silero VAD): reset for each utterance, fed each
- * live frame in order.
+ * Device-side speech detection (energy or Silero VAD): reset for each utterance, fed
+ * each frame in order; its decisions drive the endpointer.
  */
 export interface SpeechEndDetector {
   reset(): void;
-  process(frame: Frame): VadDecision | Promise<VadDecision>;
-  readonly heardSpeech: boolean;
+  isSpeech(frame: Frame): boolean | Promise<boolean>;
 }
 
 export interface UtteranceResult extends UploadSummary {
@@ -35,12 +26,15 @@ export interface UtteranceResult extends UploadSummary {
 
 /**
  * The audio side of one open utterance: it sends the pre-roll, then each live frame,
- * and decides on the device side when speech has ended (VAD with trailing silence,
- * the hard cap, or no speech at all). It only *reports* the end; the state machine
- * decides, and closes the upload through the Device.
+ * and decides on the device side when speech has ended (src/audio/endpointer.ts: the
+ * command's trailing silence, the hard cap, or no command at all). It only *reports*
+ * the end; the state machine decides, and closes the upload through the Device (as it
+ * does for the cloud's `capture.stop` and the button).
  */
 export class UtteranceAudio {
-  private liveMs = 0;
+  private readonly endpointer: Endpointer;
+  /** The pre-roll's frames, for the VAD to hear the wake word before the live audio. */
+  private primer: readonly Frame[] = [];
   private endSample: number;
   private open = true;
   /** The device's own hash of what it sent: the ledger records it before the cloud commits. */
@@ -55,10 +49,22 @@ export class UtteranceAudio {
     readonly startSample: number,
     readonly preRollMs: number,
     keepAudio = false,
+    /** Opened by a wake word: the live audio starts right after its frame. */
+    afterWake = preRollMs > 0,
   ) {
     this.kept = keepAudio ? [] : undefined;
     this.endSample = startSample;
     vad.reset();
+    this.endpointer = new Endpointer(limits);
+    this.endpointer.start(preRollMs, afterWake);
+  }
+
+  /**
+   * The frames up to and with the wake word, for the VAD to hear before the live audio
+   * (whatever part of them is sent: that is the pre-roll's business).
+   */
+  prime(frames: readonly Frame[]): void {
+    this.primer = frames;
   }
 
   get id(): string {
@@ -83,19 +89,22 @@ export class UtteranceAudio {
   }
 
   /**
-   * Sends a live frame (at once, synchronously), then asks the VAD; returns why speech
-   * ended on this frame, if it did.
+   * Sends a live frame (at once, synchronously), then asks the VAD and the endpointer;
+   * returns why the utterance ended on this frame, if it did.
    */
   async onFrame(frame: Frame): Promise<EndReason | undefined> {
     if (!this.open) return undefined;
     this.send(frameBytes(frame), FRAME_SAMPLES);
-    this.liveMs += FRAME_MS;
-    const decision = await this.vad.process(frame);
+    // Silero decides from context: with the wake word in its state it tells the word's
+    // tail from the pause after it (`npm run bench:vad`, `newUnprimed`: a VAD that
+    // starts on the live audio cuts off several times as many requests).
+    const primer = this.primer;
+    this.primer = [];
+    for (const f of primer) await this.vad.isSpeech(f);
+    const speech = await this.vad.isSpeech(frame);
     if (!this.open) return undefined;
-    if (decision === 'ended') return 'vad';
-    if (this.liveMs + this.preRollMs >= this.limits.maxMs) return 'maxLength';
-    if (!this.vad.heardSpeech && this.liveMs >= this.limits.noSpeechTimeoutMs) return 'noSpeech';
-    return undefined;
+    const decision = this.endpointer.push(speech);
+    return decision.state === 'ended' ? decision.reason : undefined;
   }
 
   /**

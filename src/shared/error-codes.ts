@@ -286,6 +286,10 @@ export const ERROR_CODES = {
   },
   E_BENCH_DECODE: { part: 'bench', meaning: 'sox could not decode a recording.' },
   E_BENCH_RSS: { part: 'bench', meaning: 'The memory probe of a benchmark failed.' },
+  E_BENCH_TOOL: {
+    part: 'bench',
+    meaning: 'A tool that makes benchmark audio (flite, espeak-ng, sox) is missing or failed.',
+  },
   E_UNKNOWN: { part: 'any', meaning: 'An error without a code of its own.' },
 } as const satisfies Record<`E_${string}`, CodeInfo>;
 

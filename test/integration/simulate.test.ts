@@ -50,7 +50,8 @@ describe('earshot simulate --json', () => {
       Math.round(((upload!.audioEndT as number) - (upload!.audioStartT as number)) * 32000),
     );
     expect(upload!.reason).toBe('vad');
-    // The request ("what time is it?") ends near 4.3 s; the VAD adds 0.7 s of silence.
+    // The request ("what time is it?") ends near 4.3 s; the endpointer then waits for
+    // its hangover (utterance.trailingSilenceMs) of silence.
     expect(upload!.audioEndT).toBeGreaterThan(4.2);
     expect(upload!.audioEndT).toBeLessThan(5.8);
     expect(upload!.sha256).toMatch(/^[0-9a-f]{64}$/);

@@ -88,6 +88,29 @@ describe('config', () => {
     expect(p?.message).toMatch(/2000/);
   });
 
+  it('has the end-of-utterance timings npm run bench:vad chose, and refuses them out of range by key', () => {
+    const u = loadConfig().utterance;
+    expect([u.trailingSilenceMs, u.commandWaitMs, u.wakeTailMs]).toEqual([720, 3000, 480]);
+    const found = problems(() =>
+      loadConfig({
+        overrides: [
+          'utterance.trailingSilenceMs=100',
+          'utterance.commandWaitMs=40000',
+          'utterance.wakeTailMs=-80',
+        ],
+      }),
+    );
+    expect(found.map((p) => p.key).sort()).toEqual([
+      'utterance.commandWaitMs',
+      'utterance.trailingSilenceMs',
+      'utterance.wakeTailMs',
+    ]);
+    expect(found.find((p) => p.key === 'utterance.commandWaitMs')?.message).toMatch(/30000/);
+    const [frac] = problems(() => loadConfig({ overrides: ['utterance.wakeTailMs=2.5'] }));
+    expect(frac?.key).toBe('utterance.wakeTailMs');
+    expect(frac?.message).toMatch(/expected int/);
+  });
+
   it('names a value outside an enum with the allowed values', () => {
     const [p] = problems(() => loadConfig({ overrides: ['wake.engine=snowboy'] }));
     expect(p?.key).toBe('wake.engine');

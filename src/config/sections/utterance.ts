@@ -5,11 +5,29 @@ export const utteranceSection = z
     /**
      * Device-side end-of-speech detector. `silero` (the default) keeps working in noise;
      * the `energy` VAD with its fixed threshold does not end in noise above it
-     * (`npm run bench:vad`: at 20 dB SNR it missed the end of 92 % of requests).
+     * (`npm run bench:vad`: at 20 dB SNR it missed the end of 79 % of requests).
      */
     vad: z.enum(['energy', 'silero']).default('silero'),
-    /** Silence after speech that ends the utterance. */
-    trailingSilenceMs: z.number().int().min(160).max(5000).default(700),
+    /**
+     * Silence after the command's speech that ends the utterance (the hangover). Shorter
+     * closes sooner and cuts off more people who pause between phrases: 720 is the
+     * shortest that cut off under 1 % of the generated requests, clean and at 20 dB
+     * (`npm run bench:vad -- --sweep`; README, "End of an utterance").
+     */
+    trailingSilenceMs: z.number().int().min(160).max(5000).default(720),
+    /**
+     * After a wake word, silence before the command begins that gives up (`noSpeech`);
+     * the pause after the wake word never ends the utterance sooner. Never longer than
+     * `noSpeechTimeoutMs`. The longest such silence in the generated requests: 2.56 s.
+     */
+    commandWaitMs: z.number().int().min(500).max(30_000).default(3000),
+    /**
+     * Speech that runs on from the wake word into the live audio is the wake word's own
+     * tail for this long (the detector fires before the word is over), not the command.
+     * Shorter tails cut off more requests in the pause after the wake word; from 480 on
+     * the cut-offs stop falling (`npm run bench:vad -- --sweep`).
+     */
+    wakeTailMs: z.number().int().min(0).max(2000).default(480),
     /** Hard cap on one utterance. */
     maxMs: z.number().int().min(1000).max(30_000).default(8000),
     /** Give up waiting for speech to start after this long. */

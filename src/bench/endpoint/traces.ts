@@ -1,0 +1,85 @@
+import { decodeAudio } from '../wake/audio-files.js';
+import type { SileroVad } from '../../audio/silero-vad.js';
+import { FRAME_SAMPLES, type Frame } from '../../shared/audio-format.js';
+import type { WakeDetector } from '../../wake/detector.js';
+import {
+  corpusClip,
+  ttsClip,
+  type Clip,
+  type ClipSource,
+  type PhrasePlan,
+  type RequestPlan,
+} from './requests.js';
+import type { Synth } from './synth.js';
+
+/** Clips from the synthesizer and the corpus, each decoded once. */
+export function clipSource(synth: Synth): ClipSource {
+  const decoded = new Map<string, Promise<Int16Array>>();
+  const corpus = async (file: string): Promise<Clip> => {
+    let samples = decoded.get(file);
+    if (!samples) decoded.set(file, (samples = decodeAudio(file)));
+    return corpusClip((await samples).slice());
+  };
+  return {
+    wake: async (plan: RequestPlan) =>
+      plan.wake.kind === 'corpus'
+        ? corpus(plan.wake.file)
+        : ttsClip(await synth.speak(plan.voice, 'Alexa', plan.rate)),
+    phrase: async (plan: RequestPlan, phrase: PhrasePlan) =>
+      phrase.kind === 'corpus'
+        ? Promise.all(phrase.files.map(corpus))
+        : [ttsClip(await synth.speak(plan.voice, phrase.text, plan.rate))],
+  };
+}
+
+export function frameAt(audio: Int16Array, index: number): Frame {
+  return { index, samples: audio.subarray(index * FRAME_SAMPLES, (index + 1) * FRAME_SAMPLES) };
+}
+
+export function frameCount(audio: Int16Array): number {
+  return Math.floor(audio.length / FRAME_SAMPLES);
+}
+
+/**
+ * The frame each request's wake word fires on (the detector's first detection), if any.
+ * Requests go to the detector on one time line, far apart, so each starts afresh and
+ * the refractory period of the one before (on that time line) is long over.
+ */
+export class WakeFinder {
+  private base = 0;
+
+  constructor(private readonly detector: WakeDetector) {}
+
+  async find(audio: Int16Array): Promise<number | undefined> {
+    this.base += frameCount(audio) + 1000;
+    this.detector.reset();
+    for (let f = 0; f < frameCount(audio); f++) {
+      const { samples } = frameAt(audio, f);
+      const hits = await this.detector.process({ index: this.base + f, samples });
+      if (hits.length > 0) return f;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Silero's speech probability for every live frame after the wake frame. `primeFrames`
+ * frames up to and including the wake frame go through the model first (their
+ * probabilities are not returned): 0 is a model that starts afresh on the live audio.
+ */
+export async function probabilityTrace(
+  vad: SileroVad,
+  audio: Int16Array,
+  wake: number,
+  primeFrames: number,
+): Promise<number[]> {
+  vad.reset();
+  for (let f = Math.max(0, wake + 1 - primeFrames); f <= wake; f++) {
+    await vad.probability(frameAt(audio, f).samples);
+  }
+  const out: number[] = [];
+  for (let f = wake + 1; f < frameCount(audio); f++) {
+    out.push(await vad.probability(frameAt(audio, f).samples));
+  }
+  return out;
+}
