@@ -8,4 +8,7 @@ const file = new URL('../README.md', import.meta.url);
 const text = readFileSync(file, 'utf8');
 const marked = /(<!-- error-codes:start -->\n)[\s\S]*?(\n<!-- error-codes:end -->)/;
 if (!marked.test(text)) throw new Error('README.md has no error-codes markers');
-writeFileSync(file, text.replace(marked, (_, start, end) => `${start}${errorCodeTable()}${end}`));
+writeFileSync(
+  file,
+  text.replace(marked, (_, start, end) => `${start}${errorCodeTable()}${end}`),
+);
