@@ -11,7 +11,13 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import { parseCommand, payloadExcerpt } from './commands.js';
-import { connectionOptions, describeBroker, OFFLINE, ONLINE } from './connection.js';
+import {
+  brokerWeakness,
+  connectionOptions,
+  describeBroker,
+  OFFLINE,
+  ONLINE,
+} from './connection.js';
 import { discoveryMessages, discoveryTopics, type DeviceInfo } from './discovery.js';
 import { Outbox } from './outbox.js';
 import { renderState } from './state-payloads.js';
@@ -90,17 +96,12 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
    * and listed in the device's problems.
    */
   get insecurity(): { code: ErrorCode; message: string } | undefined {
-    const url = this.config.url;
-    if (url === undefined) return undefined;
-    const weak: string[] = [];
-    if (!url.startsWith('mqtts:')) weak.push('no TLS (mqtt://)');
-    if (this.config.username === undefined && this.config.cert === undefined) {
-      weak.push('no credentials (mqtt.username or a client certificate)');
-    }
-    if (weak.length === 0) return undefined;
+    if (this.config.url === undefined) return undefined;
+    const weak = brokerWeakness(this.config);
+    if (!weak) return undefined;
     return {
       code: 'E_MQTT_INSECURE',
-      message: `the broker connection has ${weak.join(' and ')}: others on the network can read the speaker's state and send it commands`,
+      message: `the broker connection has ${weak}: others on the network can read the speaker's state and send it commands`,
     };
   }
 

@@ -78,3 +78,16 @@ async function readPem(path: string, key: string): Promise<Buffer> {
     );
   }
 }
+
+/**
+ * What makes a broker connection weak, in words, or nothing: no TLS (anyone on the
+ * network reads the state and may send commands), no credentials (anyone may).
+ */
+export function brokerWeakness(config: MqttConfig): string | undefined {
+  const weak: string[] = [];
+  if (!config.url?.startsWith('mqtts:')) weak.push('no TLS (mqtt://)');
+  if (config.username === undefined && config.cert === undefined) {
+    weak.push('no credentials (mqtt.username or a client certificate)');
+  }
+  return weak.length > 0 ? weak.join(' and ') : undefined;
+}

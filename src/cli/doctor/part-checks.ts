@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
+import { brokerWeakness } from '../../mqtt/connection.js';
+import { ERROR_CODES } from '../../shared/error-codes.js';
 import { loadBoardProfile } from '../../config/board-profile.js';
 import type { Config } from '../../config/schema.js';
 import { Gpio, SPI_GROUP_HINT, type BackendFactory } from '../../gpio/index.js';
@@ -181,6 +183,15 @@ export async function checkMqtt(config: Config, timeoutMs: number): Promise<Chec
       ...(m.key ? { key: readFileSync(m.key) } : {}),
     });
     await client.endAsync();
+    const weak = brokerWeakness(m);
+    if (weak)
+      return result(
+        'mqtt',
+        false,
+        'warn',
+        `${m.url}: connected, but with ${weak}`,
+        ERROR_CODES.E_MQTT_INSECURE.hint,
+      );
     return result('mqtt', false, 'pass', `${m.url}: connected`);
   } catch (err) {
     return result(
