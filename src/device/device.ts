@@ -39,6 +39,8 @@ export type DeviceEvents = {
   facts: [Model];
   volume: [number];
   falseWake: [];
+  /** A request from outside was not carried out (an announcement the cloud cannot speak …). */
+  refused: [{ what: 'announce'; code: string; why: string; text: string }];
 };
 
 export interface DeviceParts {
@@ -99,6 +101,7 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
       link: parts.transport.kind === 'local' ? 'disabled' : 'pending',
       dontSaveRecordings: config.privacy.dontSaveRecordings,
       idPrefix: parts.idPrefix,
+      canAnnounce: typeof parts.transport.announce === 'function',
     });
   }
 
@@ -254,6 +257,22 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
           id: effect.id,
           why: effect.why,
           ...(effect.code ? { code: effect.code } : {}),
+        });
+        return;
+      case 'requestAnnouncement':
+        this.log.info({ id: effect.id, chars: effect.text.length }, 'announcement');
+        transport.announce?.(effect.id, effect.text);
+        return;
+      case 'cancelAnnouncement':
+        transport.cancelAnnouncement?.(effect.id);
+        return;
+      case 'refuse':
+        this.log.warn({ what: effect.what, code: effect.code }, `refused: ${effect.why}`);
+        this.emit('refused', {
+          what: effect.what,
+          code: effect.code,
+          why: effect.why,
+          text: effect.text,
         });
         return;
       case 'setRetention':

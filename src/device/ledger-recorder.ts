@@ -25,6 +25,7 @@ export function ledgerRecorder(ledger: Ledger): UploadRecorder {
         dontSaveRecordings: u.dontSaveRecordings,
         outcome: u.outcome,
         reason: u.reason,
+        ...(u.destination ? { destination: { ...u.destination } } : {}),
       });
     },
     recordAck: async (id, stored) => {

@@ -33,6 +33,7 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
   private lastWake: WakeInfo | undefined;
   private dontSave: boolean;
   private dropped = 0;
+  private destination: DeviceSnapshot['destination'];
   private readonly problems = new Map<string, PartProblem>();
   private readonly counters = { wakes: 0, uploads: 0, uploadFailures: 0, falseWakes: 0 };
 
@@ -88,6 +89,12 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
     this.emit('changed');
   }
 
+  /** Where uploads go (set once from the transport). */
+  setDestination(destination: DeviceSnapshot['destination']): void {
+    this.destination = destination;
+    this.emit('changed');
+  }
+
   onDropped(total: number): void {
     this.dropped = total;
   }
@@ -109,6 +116,7 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
       counters: { ...this.counters, droppedFrames: this.dropped },
       dontSaveRecordings: this.dontSave,
       problems: [...this.problems.values()],
+      ...(this.destination ? { destination: { ...this.destination } } : {}),
     };
   }
 

@@ -72,6 +72,15 @@ export function renderState(snapshot: DeviceSnapshot, topics: StateTopics): OutM
       }),
     ),
   ];
+  if (snapshot.destination) {
+    const d = snapshot.destination;
+    out.push(
+      retained(
+        topics.destination,
+        JSON.stringify({ protocol: d.protocol, host: d.host, retentionSent: d.retentionSent }),
+      ),
+    );
+  }
   // No wake yet since start: keep the retained one from before, it is still the last wake.
   if (snapshot.lastWake) {
     out.push(

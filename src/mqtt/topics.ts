@@ -28,6 +28,8 @@ export interface StateTopics {
   problems: string;
   /** JSON answer to a rejected command; not retained. */
   error: string;
+  /** JSON `{protocol, host, retentionSent}`: where uploads go, retained. */
+  destination: string;
 }
 
 export interface CommandTopics {
@@ -37,6 +39,8 @@ export interface CommandTopics {
   listen: string;
   stop: string;
   falseWake: string;
+  /** A text to speak (an announcement); HA's `notify` entity publishes here. */
+  announce: string;
   /** A whole command as JSON, e.g. `{"type":"volume","volume":40}`. */
   json: string;
 }
@@ -72,6 +76,7 @@ export function mqttTopics(base: string): MqttTopics {
       counters: t('counters'),
       problems: t('problems'),
       error: t('error'),
+      destination: t('destination'),
     },
     command: {
       mute: t('mute/set'),
@@ -80,6 +85,7 @@ export function mqttTopics(base: string): MqttTopics {
       listen: t('command/listen'),
       stop: t('command/stop'),
       falseWake: t('command/false_wake'),
+      announce: t('command/announce'),
       json: t('command'),
     },
     commandFilters: [t('+/set'), t('command'), t('command/+')],

@@ -25,6 +25,8 @@ export interface RejectedCommand {
   /** A short printable excerpt of the payload. */
   payload: string;
   reason: string;
+  /** The registry code, when the device (not the parser) refused it. */
+  code?: string;
   /** ISO 8601. */
   time: string;
 }

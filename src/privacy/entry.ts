@@ -39,6 +39,18 @@ export const utteranceEntry = z.object({
   dontSaveRecordings: z.boolean(),
   outcome: z.enum(['sent', 'aborted', 'failed']),
   reason: z.string(),
+  /**
+   * Where it went: the protocol and host, and whether the retention choice above was
+   * sent with it. Home Assistant's API has no field for it (P7 cannot be sent there):
+   * `retentionSent: false` says so in the record itself. Absent in older entries.
+   */
+  destination: z
+    .object({
+      protocol: z.enum(['earshot', 'home-assistant']),
+      host: z.string(),
+      retentionSent: z.boolean(),
+    })
+    .optional(),
 });
 
 /** The cloud's acknowledgement of an utterance, recorded when it arrives. */

@@ -55,6 +55,8 @@ export interface DeviceSnapshot {
   /** "Don't save recordings" (P7). */
   dontSaveRecordings: boolean;
   problems: PartProblem[];
+  /** Where uploads go, and whether the retention choice travels with them (P7). */
+  destination?: { protocol: string; host: string; retentionSent: boolean };
 }
 
 /** Commands from outside (MQTT, buttons mapped by the device), validated before use. */
@@ -64,4 +66,6 @@ export type DeviceCommand =
   | { type: 'listen' }
   | { type: 'stop' }
   | { type: 'retention'; dontSaveRecordings: boolean }
-  | { type: 'falseWake' };
+  | { type: 'falseWake' }
+  /** Speak this text (needs a cloud that speaks texts: Home Assistant). */
+  | { type: 'announce'; text: string };

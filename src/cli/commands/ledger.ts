@@ -131,7 +131,13 @@ function table(entries: LedgerEntry[]): string {
       (e.durationMs / 1000).toFixed(1),
       String(e.bytes),
       e.outcome === 'sent' ? 'sent' : `${e.outcome} (${e.reason})`,
-      ack === undefined ? '-' : ack ? 'yes' : 'no',
+      ack !== undefined
+        ? ack
+          ? 'yes'
+          : 'no'
+        : e.destination?.retentionSent === false
+          ? `not asked (${e.destination.protocol})`
+          : '-',
       e.sha256.slice(0, 12),
     ]);
   }
