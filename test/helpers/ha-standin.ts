@@ -1,0 +1,87 @@
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AudioSink } from '../../src/audio/sinks/sink.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import {
+  startHaStandin,
+  type HaStandin,
+  type StandinBehaviour,
+} from '../../src/ha-standin/server.js';
+import type { PcmFormat } from '../../src/shared/audio-format.js';
+import type { TestCerts } from './tls-certs.js';
+
+export async function startStandin(
+  certs: TestCerts,
+  behaviour: Partial<StandinBehaviour> = {},
+): Promise<HaStandin> {
+  return startHaStandin({ cert: certs.serverCert, key: certs.serverKey, behaviour });
+}
+
+/** A token file as an owner would make it: mode 600. */
+export function tokenFile(dir: string, token = 'standin-token', mode = 0o600): string {
+  const file = join(dir, `token-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(file, `${token}\n`);
+  chmodSync(file, mode);
+  return file;
+}
+
+/** The three lines of "Connect to Home Assistant", plus what a test run needs. */
+export function haConfig(
+  certs: TestCerts,
+  standin: HaStandin,
+  ledger: string,
+  token: string,
+  set: string[] = [],
+): Config {
+  return loadConfig({
+    overrides: [
+      `device.id=${certs.deviceId}`,
+      'cloud.protocol=home-assistant',
+      `cloud.url=${standin.url}`,
+      `cloud.tokenFile=${token}`,
+      `cloud.ca=${certs.ca}`,
+      'cloud.backoff.initialMs=50',
+      'cloud.backoff.maxMs=200',
+      `privacy.ledger=${ledger}`,
+      'gpio.backend=simulated',
+      ...set,
+    ],
+  });
+}
+
+/**
+ * A sink that keeps what it is given (this machine has no sound card): the format
+ * each sound was opened with and its bytes, to check that the decoded answer, not an
+ * earcon, reached it.
+ */
+export class RecordingSink implements AudioSink {
+  readonly kind = 'recording';
+  sounds: Array<{ format: PcmFormat; bytes: number; firstAt?: number; aborted: boolean }> = [];
+  private current: (typeof this.sounds)[number] | undefined;
+
+  async open(format: PcmFormat): Promise<void> {
+    this.current = { format, bytes: 0, aborted: false };
+    this.sounds.push(this.current);
+  }
+
+  write(chunk: Buffer): void {
+    if (!this.current) return;
+    this.current.firstAt ??= performance.now();
+    this.current.bytes += chunk.length;
+  }
+
+  async end(): Promise<void> {
+    this.current = undefined;
+  }
+
+  abort(): void {
+    if (this.current) this.current.aborted = true;
+    this.current = undefined;
+  }
+
+  /** Sounds at a rate other than the earcons' 16 kHz: decoded answers. */
+  get answers(): Array<(typeof this.sounds)[number]> {
+    return this.sounds.filter((s) => s.format.sampleRate !== 16000);
+  }
+}
