@@ -259,6 +259,11 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
           ...(effect.code ? { code: effect.code } : {}),
         });
         return;
+      case 'recordFailure':
+        this.parts.recorder
+          ?.recordFailure?.(effect.id, effect.code, effect.message)
+          .catch(() => undefined);
+        return;
       case 'requestAnnouncement':
         this.log.info({ id: effect.id, chars: effect.text.length }, 'announcement');
         transport.announce?.(effect.id, effect.text);

@@ -31,5 +31,8 @@ export function ledgerRecorder(ledger: Ledger): UploadRecorder {
     recordAck: async (id, stored) => {
       await ledger.append({ type: 'ack', id, stored });
     },
+    recordFailure: async (id, code, message) => {
+      await ledger.append({ type: 'failure', id, code, message: message.slice(0, 500) });
+    },
   };
 }

@@ -177,6 +177,7 @@ function thinking(model: Model, u: Utterance, event: DeviceEvent): Transition {
       if (event.id !== u.id) return ignore(model, 'failure', event.id, 'not the utterance awaited');
       return go(model, resting(model), [
         { type: 'cancelReplyTimer' },
+        { type: 'recordFailure', id: u.id, code: event.code, message: event.message },
         { type: 'earcon', name: 'error' },
       ]);
     case 'stop':
@@ -214,6 +215,7 @@ function speaking(
       }
       return go(model, resting(model), [
         { type: 'stopPlayback' },
+        { type: 'recordFailure', id: u.id, code: event.code, message: event.message },
         { type: 'earcon', name: 'error' },
       ]);
     case 'playbackDone':

@@ -134,6 +134,8 @@ export interface CaptureControl {
 export interface UploadRecorder {
   record(upload: RecordedUpload): Promise<void>;
   recordAck(id: string, stored: boolean): Promise<void>;
+  /** A sent utterance failed at the cloud (its code, as the cloud gave it). */
+  recordFailure?(id: string, code: string, message: string): Promise<void>;
 }
 
 export interface RecordedUpload extends UploadSummary {

@@ -128,6 +128,8 @@ export type Effect =
   | { type: 'earcon'; name: EarconName }
   /** An acknowledgement of an utterance this device sent and waited on: into the ledger. */
   | { type: 'recordAck'; id: string; stored: boolean }
+  /** A sent utterance failed at the cloud: into the ledger, with the cloud's code. */
+  | { type: 'recordFailure'; id: string; code: string; message: string }
   /** Something from a peer that the device does not take (stale, unknown, repeated). */
   | { type: 'ignore'; what: IgnoredKind; id: string; why: string; code?: ErrorCode }
   /** Ask the cloud to speak a text under `id` (an announcement). */

@@ -61,14 +61,28 @@ export const ackEntry = z.object({
   stored: z.boolean(),
 });
 
-export const ledgerEntry = z.discriminatedUnion('type', [utteranceEntry, ackEntry]);
+/**
+ * A request that was sent and then failed at the cloud (no answer: the cloud's own
+ * code, e.g. Home Assistant's `stt-no-text-recognized`), recorded when it is known.
+ */
+export const failureEntry = z.object({
+  ...common,
+  type: z.literal('failure'),
+  id: z.string(),
+  code: z.string(),
+  message: z.string(),
+});
+
+export const ledgerEntry = z.discriminatedUnion('type', [utteranceEntry, ackEntry, failureEntry]);
 export type LedgerEntry = z.infer<typeof ledgerEntry>;
 export type UtteranceEntry = z.infer<typeof utteranceEntry>;
 export type AckEntry = z.infer<typeof ackEntry>;
+export type FailureEntry = z.infer<typeof failureEntry>;
 
 type Chained = 'v' | 'seq' | 'time' | 'prev' | 'afterTorn';
 /** What a caller hands to the ledger; the chain fields are filled in by the writer. */
-export type NewEntry = Omit<UtteranceEntry, Chained> | Omit<AckEntry, Chained>;
+export type NewEntry =
+  Omit<UtteranceEntry, Chained> | Omit<AckEntry, Chained> | Omit<FailureEntry, Chained>;
 
 export function lineHash(line: string | Buffer): string {
   return createHash('sha256').update(line).digest('hex');
