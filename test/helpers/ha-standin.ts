@@ -57,11 +57,17 @@ export function haConfig(
  */
 export class RecordingSink implements AudioSink {
   readonly kind = 'recording';
-  sounds: Array<{ format: PcmFormat; bytes: number; firstAt?: number; aborted: boolean }> = [];
+  sounds: Array<{
+    format: PcmFormat;
+    bytes: number;
+    firstAt?: number;
+    aborted: boolean;
+    ended: boolean;
+  }> = [];
   private current: (typeof this.sounds)[number] | undefined;
 
   async open(format: PcmFormat): Promise<void> {
-    this.current = { format, bytes: 0, aborted: false };
+    this.current = { format, bytes: 0, aborted: false, ended: false };
     this.sounds.push(this.current);
   }
 
@@ -72,6 +78,7 @@ export class RecordingSink implements AudioSink {
   }
 
   async end(): Promise<void> {
+    if (this.current) this.current.ended = true;
     this.current = undefined;
   }
 
