@@ -41,6 +41,8 @@ export interface RunContext {
  * the run (which sends `run-end`) and only then sends its `error` (websocket_api.py).
  */
 const AFTER_RUN_END_MS = 250;
+/** How much longer than HA's own run timeout the device waits before it gives up. */
+const GUARD_GRACE_MS = 3000;
 
 /**
  * One `assist_pipeline/run`: an utterance (stt → tts), an announcement (tts → tts) or a
@@ -79,10 +81,12 @@ export class PipelineRun {
 
   start(): void {
     const { client, clock, runTimeoutMs } = this.ctx;
+    // HA keeps the same limit (`timeout`) and says so itself; this guard is for an HA
+    // that says nothing at all, so it waits a little longer.
+    const guardMs = runTimeoutMs + GUARD_GRACE_MS;
     this.guard = clock.setTimeout(
-      () =>
-        this.fail('E_ASSIST_TIMEOUT', `no answer from Home Assistant within ${runTimeoutMs} ms`),
-      runTimeoutMs,
+      () => this.fail('E_ASSIST_TIMEOUT', `no answer from Home Assistant within ${guardMs} ms`),
+      guardMs,
     );
     const { id, result } = client.command(this.message, (e) => this.onEvent(e));
     this.cmdId = id;
