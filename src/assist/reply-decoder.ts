@@ -126,13 +126,10 @@ export class ReplyDecoder {
       this.kind = kind;
       this.head = [];
       if (kind !== 'wav') {
-        this.eng = this.warm && this.warmKind === kind ? await this.warm : await engine(kind);
+        // The warmed decoder if HA's mime type told the truth; `free` releases the other.
+        const warm = this.warmKind === kind ? this.warm : undefined;
+        this.eng = warm ? await warm : await engine(kind);
         await this.eng.ready;
-        if (this.warm && this.warmKind !== kind)
-          void this.warm.then(
-            (e) => e.free(),
-            () => undefined,
-          );
       }
       return this.decode(head);
     }
@@ -153,13 +150,16 @@ export class ReplyDecoder {
   }
 
   free(): void {
-    this.eng?.free();
+    const used = this.eng;
+    used?.free();
     this.eng = undefined;
-    if (this.warm)
-      void this.warm.then(
-        (e) => e !== this.eng && e.free(),
-        () => undefined,
-      );
+    // The warmed decoder, unless it is the one just freed (wasm memory is freed once).
+    this.warm?.then(
+      (e) => {
+        if (e !== used) e.free();
+      },
+      () => undefined,
+    );
     this.warm = undefined;
   }
 
