@@ -119,6 +119,7 @@ export class StandinRun {
     if (payload.length === 0) {
       r.endFrame = true;
       r.endFrameAt ??= performance.now();
+      r.endFrameWall ??= Date.now();
       this.endAudio();
       return;
     }

@@ -47,6 +47,8 @@ export interface RunRecord {
   /** performance.now() of the first audio byte, the end frame, the VAD end, tts-end. */
   firstAudioAt?: number;
   endFrameAt?: number;
+  /** Wall time (Date.now()) of the end frame: compared with the ledger's times. */
+  endFrameWall?: number;
   vadEndAt?: number;
   ttsEndAt?: number;
   transcript?: string;
