@@ -7,7 +7,7 @@ import type { HaStandin } from '../../../src/ha-standin/server.js';
 import { HA_SEGMENTER } from '../../../src/ha-standin/vad.js';
 import { verifyLedger } from '../../../src/privacy/verify.js';
 import { runDevice, type DeviceRun } from '../../helpers/device-cloud.js';
-import { haConfig, RecordingSink, startStandin, tokenFile } from '../../helpers/ha-standin.js';
+import { haConfig, startStandin, tokenFile } from '../../helpers/ha-standin.js';
 import { eventually } from '../../helpers/mosquitto.js';
 import { fixture, tempDir } from '../../helpers/paths.js';
 import { insideListening, listeningWindows } from '../../helpers/simulate.js';
