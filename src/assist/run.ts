@@ -63,6 +63,7 @@ export class PipelineRun {
   private readonly hash = createHash('sha256');
   private ttsUrl: string | undefined;
   private fetch: TtsFetch | undefined;
+  private fetching: Promise<void> | undefined;
   private readonly decoder = new ReplyDecoder();
   private replyStarted = false;
   private expectSpeech = false;
@@ -250,8 +251,9 @@ export class PipelineRun {
     this.guard = undefined;
     const fetch = new TtsFetch(target, this.ctx.fetch);
     this.fetch = fetch;
-    fetch
+    this.fetching = fetch
       .run(async (chunk) => {
+        if (this.done) return;
         const pcm = await this.decoder.push(chunk);
         if (pcm) this.audio(pcm);
       })
@@ -268,6 +270,12 @@ export class PipelineRun {
             : new EarshotError('E_ASSIST_TTS_HTTP', errorMessage(err));
         this.fail(e.code, e.message);
       });
+  }
+
+  /** The decoder is freed once no decode is in flight (wasm memory, freed once). */
+  private freeDecoder(): void {
+    if (this.fetching) void this.fetching.finally(() => this.decoder.free());
+    else this.decoder.free();
   }
 
   private audio(pcm: Buffer): void {
@@ -302,7 +310,7 @@ export class PipelineRun {
     clock.clearTimeout(this.guard);
     clock.clearTimeout(this.afterEnd);
     this.fetch?.abort();
-    this.decoder.free();
+    this.freeDecoder();
     this.held = [];
     if (this.cmdId !== undefined) {
       client.release(this.cmdId);
