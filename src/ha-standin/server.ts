@@ -42,6 +42,7 @@ export const DEFAULT_BEHAVIOUR: StandinBehaviour = {
   ttsHttp: 'ok',
   continueConversation: () => false,
   streamResponse: false,
+  answerPings: true,
   resultDelayMs: 0,
   answer,
 };
@@ -183,7 +184,8 @@ export async function startHaStandin(options: StandinOptions): Promise<HaStandin
       lastId = id;
       switch (m.type) {
         case 'ping':
-          return send({ id, type: 'pong' });
+          if (behaviour.answerPings) send({ id, type: 'pong' });
+          return;
         case 'config/device_registry/list':
           if (behaviour.registry === 'unauthorized')
             return error(id, 'unauthorized', 'Unauthorized');

@@ -27,6 +27,8 @@ export interface StandinBehaviour {
   streamResponse: boolean;
   /** Close the socket (as a crash would) after this many audio bytes of a run. */
   dropAfterAudioBytes?: number;
+  /** Answer `ping` with `pong` (off: a hung HA, for the heartbeat). */
+  answerPings: boolean;
   /** Wait this long before answering a run (`result`, `run-start`). */
   resultDelayMs: number;
   /** The agent: text → the answer's speech. */
