@@ -243,6 +243,7 @@ describe('Home Assistant goes away and comes back', () => {
       expect.objectContaining({ id: uploads[0]!.id, code: 'E_LINK_DOWN' }),
     ]);
     expect(of(r.events, 'state').map((e) => e.state)).toContain('offline');
+    expect(r.sink.sounds.filter((x) => x.bytes === ERROR_EARCON_BYTES)).toHaveLength(1);
     // The second request, after HA came back, was transcribed and answered.
     expect(of(r.events, 'transcript').at(-1)!.text).toContain('time');
     expect(of(r.events, 'played')).toHaveLength(1);
