@@ -177,7 +177,9 @@ if [[ $in == *.xz ]]; then
 else
   cp --sparse=always -- "$in" "$partial"
 fi
-chmod 0644 "$partial"
+# The image holds the device's private key, the Wi-Fi password and the cloud token:
+# readable by its owner only, like any other file of secrets.
+chmod 0600 "$partial"
 
 # --- Find the FAT boot partition. ---
 table=$(sfdisk -d "$partial" 2>/dev/null) || die "$in: not a disk image (no partition table)"

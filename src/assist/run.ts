@@ -136,6 +136,11 @@ export class PipelineRun {
     this.finish();
   }
 
+  /** The sound card is behind: stop reading the answer, or read on. */
+  pauseReply(paused: boolean): void {
+    this.fetch?.pause(paused);
+  }
+
   /** The connection is gone: the run fails with the link's cause. */
   lost(cause: string): void {
     this.fail('E_LINK_DOWN', `Home Assistant connection lost: ${cause}`);

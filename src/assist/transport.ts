@@ -148,6 +148,20 @@ export class AssistTransport extends TypedEmitter<TransportEvents> implements Ut
     this.runs.get(id)?.cancel();
   }
 
+  /** The Player's buffer is full: stop reading answers until it has played some. */
+  pauseReplies(paused: boolean): void {
+    for (const run of this.runs.values()) run.pauseReply(paused);
+  }
+
+  /**
+   * The device refused what came for `id` (the Player: too long, too fast). HA has no
+   * message for that; the run is abandoned, so nothing more is fetched for it.
+   */
+  answer(code: string, message: string, id?: string): void {
+    this.options.log.warn({ id, code, message }, 'answer refused by the device; run abandoned');
+    if (id !== undefined) this.runs.get(id)?.cancel();
+  }
+
   /** A typed question (`earshot ask`): intent → tts; answers under `id` like an utterance. */
   ask(id: string, text: string): void {
     this.begin(id, {

@@ -1,4 +1,5 @@
 import { CAPTURE_FORMAT, type PcmFormat } from '../shared/audio-format.js';
+import type { ErrorCode } from '../shared/error-codes.js';
 import { EarshotError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
@@ -6,11 +7,46 @@ import { renderEarcon, type EarconName } from './earcons.js';
 import type { AudioSink } from './sinks/sink.js';
 
 export type PlayerEvents = {
-  /** A reply finished playing (or was stopped: `aborted`). */
-  replyDone: [{ aborted: boolean; bytes: number; error?: string }];
+  /**
+   * A reply finished playing, or was stopped (`aborted`). `refused` when the player cut
+   * it for what the cloud did (too long, sent far faster than it plays): the cloud is
+   * told with that code.
+   */
+  replyDone: [
+    {
+      aborted: boolean;
+      bytes: number;
+      error?: string;
+      refused?: { code: ErrorCode; message: string };
+    },
+  ];
   /** The first reply byte reached the sink (latency measurement). */
   replyFirstByte: [];
+  /** Reply audio waits for the sound card: stop reading the cloud (`paused`), or go on. */
+  flow: [{ paused: boolean }];
 };
+
+export interface PlayerLimits {
+  /** The longest reply played; the rest is cut (E_REPLY_TOO_LONG). */
+  maxReplyMs: number;
+  /**
+   * Reply audio waiting for the sound card, at most: past a fifth of it the cloud is
+   * paused (the socket is not read), past all of it the reply is refused
+   * (E_REPLY_OVERFLOW). A cloud that sends faster than real time cannot fill memory.
+   */
+  maxBufferedMs: number;
+}
+
+const DEFAULT_LIMITS: PlayerLimits = { maxReplyMs: 60_000, maxBufferedMs: 10_000 };
+
+interface Reply {
+  bytes: number;
+  ending: boolean;
+  /** Bytes accepted and not yet handed to the sink (waiting for it to open). */
+  waiting: number;
+  bytesPerMs: number;
+  paused: boolean;
+}
 
 /**
  * Plays replies and earcons through one sink, one sound at a time. A reply is
@@ -21,16 +57,19 @@ export type PlayerEvents = {
 export class Player extends TypedEmitter<PlayerEvents> {
   readonly name = 'player';
   private volumePercent: number;
-  private reply: { bytes: number; ending: boolean } | undefined;
+  private reply: Reply | undefined;
   private tail: Promise<void> = Promise.resolve();
+  private readonly limits: PlayerLimits;
 
   constructor(
     private readonly sink: AudioSink,
     private readonly log: Logger,
     volume = 80,
+    limits: Partial<PlayerLimits> = {},
   ) {
     super();
     this.volumePercent = volume;
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
 
   get sinkKind(): string {
@@ -74,7 +113,8 @@ export class Player extends TypedEmitter<PlayerEvents> {
         `reply format not playable: ${format.bitsPerSample}-bit`,
       );
     }
-    const reply = { bytes: 0, ending: false };
+    const bytesPerMs = (format.sampleRate * format.channels * 2) / 1000;
+    const reply: Reply = { bytes: 0, ending: false, waiting: 0, bytesPerMs, paused: false };
     this.reply = reply;
     this.tail = this.tail
       .then(() => this.sink.open(format))
@@ -89,11 +129,29 @@ export class Player extends TypedEmitter<PlayerEvents> {
     if (!reply || reply.ending) return;
     if (reply.bytes === 0) this.emit('replyFirstByte');
     reply.bytes += chunk.length;
+    if (reply.bytes / reply.bytesPerMs > this.limits.maxReplyMs) {
+      this.refuse(reply, 'E_REPLY_TOO_LONG', `reply longer than ${this.limits.maxReplyMs} ms`);
+      return;
+    }
     const scaled = this.scale(chunk);
+    reply.waiting += scaled.length;
     // Queued behind open(); the sink itself never blocks the caller.
     this.tail = this.tail.then(() => {
+      reply.waiting -= scaled.length;
       if (this.reply === reply) this.sink.write(scaled);
     });
+    const backlogMs = (reply.waiting + this.sink.buffered) / reply.bytesPerMs;
+    if (backlogMs > this.limits.maxBufferedMs) {
+      this.refuse(
+        reply,
+        'E_REPLY_OVERFLOW',
+        `reply audio arrives faster than it plays: ${Math.round(backlogMs)} ms waiting`,
+      );
+    } else if (!reply.paused && backlogMs > this.limits.maxBufferedMs / 5) {
+      reply.paused = true;
+      this.emit('flow', { paused: true });
+      void this.resumeWhenDrained(reply);
+    }
   }
 
   endReply(): void {
@@ -122,9 +180,10 @@ export class Player extends TypedEmitter<PlayerEvents> {
   /** Nothing to open ahead: the sink opens for each sound. */
   async start(): Promise<void> {}
 
-  /** Shutdown: the reply playing (if any) stops. */
+  /** Shutdown: the sound playing stops, and nothing of the sink is left running. */
   async stop(): Promise<void> {
     this.stopReply();
+    await this.sink.close();
   }
 
   /** Waits until every queued sound has been handed to the sink. */
@@ -132,10 +191,36 @@ export class Player extends TypedEmitter<PlayerEvents> {
     return this.tail;
   }
 
-  private finish(reply: { bytes: number }, aborted: boolean, error?: string): void {
+  private async resumeWhenDrained(reply: Reply): Promise<void> {
+    await this.tail;
+    await this.sink.drained();
+    if (this.reply === reply && reply.paused) {
+      reply.paused = false;
+      this.emit('flow', { paused: false });
+    }
+  }
+
+  private refuse(reply: Reply, code: ErrorCode, message: string): void {
+    this.log.warn({ code, bytes: reply.bytes }, `reply refused: ${message}`);
+    this.sink.abort();
+    this.finish(reply, true, message, { code, message });
+  }
+
+  private finish(
+    reply: Reply,
+    aborted: boolean,
+    error?: string,
+    refused?: { code: ErrorCode; message: string },
+  ): void {
     if (this.reply !== reply) return;
     this.reply = undefined;
-    this.emit('replyDone', { aborted, bytes: reply.bytes, ...(error ? { error } : {}) });
+    if (reply.paused) this.emit('flow', { paused: false });
+    this.emit('replyDone', {
+      aborted,
+      bytes: reply.bytes,
+      ...(error ? { error } : {}),
+      ...(refused ? { refused } : {}),
+    });
   }
 
   private scale(chunk: Buffer): Buffer {

@@ -51,7 +51,9 @@ export function authorize(req: IncomingMessage, policy: AuthPolicy): AuthResult 
   }
   if (policy.token !== undefined) {
     const header = String(req.headers.authorization ?? '');
-    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer x` is `Bearer x`.
+    const match = /^bearer +(.+)$/i.exec(header.trim());
+    const given = match ? match[1]! : '';
     if (!sameSecret(given, policy.token)) {
       const reason = given ? 'bearer token rejected' : 'bearer token required';
       return { ok: false, status: 401, reason: `E_UNAUTHORIZED: ${reason}` };

@@ -18,7 +18,14 @@ import { garbageFrames } from './garbage.js';
 import { replyText, streamReply } from './reply.js';
 import type { Voice } from './speech.js';
 import type { RecordingStore } from './store.js';
-import type { CloudBehaviour, CloudServerEmitter, SessionInfo, UtteranceRecord } from './types.js';
+import { RateWindow } from '../shared/rate-window.js';
+import type {
+  CloudBehaviour,
+  CloudLimits,
+  CloudServerEmitter,
+  SessionInfo,
+  UtteranceRecord,
+} from './types.js';
 
 /**
  * One device connection on the reference cloud: hello, utterances in, replies out.
@@ -34,6 +41,7 @@ export interface ConnectionContext {
   store: RecordingStore | undefined;
   voice: Voice;
   maxUtteranceBytes: number;
+  limits: CloudLimits;
   log: Logger;
 }
 
@@ -54,10 +62,28 @@ export class CloudConnection {
   private current: Incoming | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private readonly messages: RateWindow;
+  private readonly errors: RateWindow;
+  private readonly logLines: RateWindow;
 
   constructor(private readonly ctx: ConnectionContext) {
-    const { ws } = ctx;
+    const { ws, limits } = ctx;
+    this.messages = new RateWindow(limits.maxMessagesPerSecond, 1000);
+    this.errors = new RateWindow(limits.maxErrorsPer10s, 10_000);
+    this.logLines = new RateWindow(limits.maxLogLinesPer10s, 10_000);
+    // Whoever opens a connection must say who it is soon: a silent one is closed.
+    this.later(() => {
+      if (this.hello || this.closed) return;
+      this.drop('E_UNAUTHORIZED', `no hello within ${limits.helloTimeoutMs} ms`, 1008);
+    }, limits.helloTimeoutMs);
     ws.on('message', (data, isBinary) => {
+      if (this.closed) return;
+      if (!this.messages.take()) {
+        if (this.messages.refused === 1) {
+          this.drop('E_PEER_FLOOD', `more than ${limits.maxMessagesPerSecond} messages a second`);
+        }
+        return;
+      }
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
       if (isBinary) this.onAudio(buf);
       else this.onText(buf.toString('utf8'));
@@ -94,17 +120,51 @@ export class CloudConnection {
   }
 
   private send(message: CloudMessage): boolean {
-    const { ws } = this.ctx;
+    const { ws, limits } = this.ctx;
     if (ws.readyState !== ws.OPEN) return false;
+    if (ws.bufferedAmount > limits.maxBufferedBytes) {
+      this.drop(
+        'E_PEER_NOT_READING',
+        `the device does not read (${ws.bufferedAmount} bytes waiting)`,
+      );
+      return false;
+    }
     ws.send(encodeMessage(message));
     return true;
   }
 
-  /** Answers with `error`, logs, and tells the test/demo listener. */
+  /**
+   * Answers with `error`, logs (within the log budget), and tells the test/demo
+   * listener. A connection that keeps getting it wrong is dropped.
+   */
   private report(code: ErrorCode, message: string, id?: string, answer = true): void {
-    this.ctx.log.warn({ session: this.sessionId, code, id }, message);
-    if (answer) this.send(errorReply(code, message, id));
+    if (this.closed) return;
+    const level = this.logLines.take() ? 'warn' : 'debug';
+    this.ctx.log[level]({ session: this.sessionId, code, id }, message);
     this.ctx.events.publish('protocolError', { sessionId: this.sessionId, code, message });
+    if (!this.errors.take()) {
+      this.drop(
+        'E_PEER_FLOOD',
+        `more than ${this.ctx.limits.maxErrorsPer10s} protocol errors in 10 s`,
+      );
+      return;
+    }
+    if (answer) this.send(errorReply(code, message, id));
+  }
+
+  /** Ends a connection that broke a limit: one line in the log, then it is gone. */
+  private drop(code: ErrorCode, message: string, closeCode?: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.log.warn({ session: this.sessionId, code }, `connection dropped: ${message}`);
+    this.ctx.events.publish('protocolError', { sessionId: this.sessionId, code, message });
+    if (closeCode !== undefined) {
+      this.ctx.ws.close(closeCode, `${code}: ${message}`.slice(0, 120));
+      const t = setTimeout(() => this.ctx.ws.terminate(), 1000);
+      t.unref();
+    } else {
+      this.ctx.ws.terminate();
+    }
   }
 
   private onText(text: string): void {
@@ -314,10 +374,15 @@ export class CloudConnection {
   private scheduleReply(id: string, audioMs: number): void {
     const b = this.ctx.behaviour();
     if (b.reply === 'none') return;
+    this.later(() => void this.reply(id, audioMs), b.replyDelayMs);
+  }
+
+  /** A timer of this connection: cleared when it closes. */
+  private later(fn: () => void, ms: number): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.reply(id, audioMs);
-    }, b.replyDelayMs);
+      fn();
+    }, ms);
     this.timers.add(timer);
   }
 

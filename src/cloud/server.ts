@@ -11,6 +11,8 @@ import { RecordingStore } from './store.js';
 import {
   CloudServerEmitter,
   DEFAULT_BEHAVIOUR,
+  DEFAULT_LIMITS,
+  type CloudLimits,
   type CloudBehaviour,
   type CloudServerEvents,
   type CloudServerOptions,
@@ -46,7 +48,12 @@ const DEFAULT_MAX_UTTERANCE = 60 * 32_000; // 60 s of 16 kHz s16le mono
 export async function startCloudServer(options: CloudServerOptions): Promise<CloudServer> {
   const log = options.logger ?? silentLogger();
   const host = options.host ?? '127.0.0.1';
+  const limits: CloudLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const https = createServer({
+    // A client that never finishes TLS or its upgrade request is not kept waiting on.
+    handshakeTimeout: limits.handshakeTimeoutMs,
+    headersTimeout: limits.handshakeTimeoutMs,
+    requestTimeout: limits.handshakeTimeoutMs,
     cert: readPem('--cert', options.cert),
     key: readPem('--key', options.key),
     ...(options.ca !== undefined ? { ca: readPem('--ca', options.ca) } : {}),
@@ -60,6 +67,8 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     res.end(`earshot cloud: connect with a WebSocket, subprotocol ${SUBPROTOCOL}\n`);
   });
   https.on('tlsClientError', (err) => log.debug({ err: errorMessage(err) }, 'TLS client error'));
+  // Sockets that are not (yet) WebSockets count too: beyond this the kernel's are refused.
+  https.maxConnections = limits.maxConnections * 2;
 
   const events = new CloudServerEmitter();
   let behaviour: CloudBehaviour = { ...DEFAULT_BEHAVIOUR, ...options.behaviour };
@@ -74,6 +83,10 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     autoPong: false,
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     verifyClient: (info, done) => {
+      if (wss.clients.size >= limits.maxConnections) {
+        const reason = `E_PEER_FLOOD: ${limits.maxConnections} connections at most`;
+        return done(false, 503, reason, { 'X-Earshot-Error': reason });
+      }
       const result = authorize(info.req, policy);
       if (result.ok) return done(true);
       const remote = info.req.socket.remoteAddress ?? '?';
@@ -98,6 +111,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
       store,
       voice: options.voice ?? 'auto',
       maxUtteranceBytes: options.maxUtteranceBytes ?? DEFAULT_MAX_UTTERANCE,
+      limits,
       log: log.child({ session: info.sessionId }),
     });
     events.publish('connection', info);

@@ -19,7 +19,8 @@ export class RecordingStore {
   ): Promise<string> {
     const device = deviceId.replace(/[^A-Za-z0-9_-]/g, '_') || 'unknown';
     const folder = join(this.dir, device);
-    await mkdir(folder, { recursive: true });
+    // Recordings are the owners' voices: readable by the cloud's user only.
+    await mkdir(folder, { recursive: true, mode: 0o700 });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const path = join(folder, `${stamp}-${utteranceId}.wav`);
     // Write then rename: a reader never sees half a file.
@@ -27,7 +28,7 @@ export class RecordingStore {
     // A copy: the received bytes need not sit at an even offset for an Int16Array view.
     const samples = new Int16Array(pcm.byteLength >> 1);
     Buffer.from(samples.buffer).set(pcm.subarray(0, samples.byteLength));
-    await writeFile(partial, encodeWav(samples, sampleRate, 1));
+    await writeFile(partial, encodeWav(samples, sampleRate, 1), { mode: 0o600 });
     await rename(partial, path);
     return path;
   }

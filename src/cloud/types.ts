@@ -73,7 +73,42 @@ export interface CloudServerOptions {
   voice?: Voice;
   behaviour?: Partial<CloudBehaviour>;
   logger?: Logger;
+  /** Limits per connection and in total; defaults in DEFAULT_LIMITS. */
+  limits?: Partial<CloudLimits>;
 }
+
+/**
+ * What one device, or anybody who can open a TLS connection, may cost the cloud:
+ * connections that never say hello are closed, a connection that floods or stops
+ * reading is dropped, and the number of connections is capped.
+ */
+export interface CloudLimits {
+  /** Connections at once; more are refused (HTTP 503). */
+  maxConnections: number;
+  /** TLS handshake and HTTP upgrade must finish within this. */
+  handshakeTimeoutMs: number;
+  /** A connection must send a valid `hello` within this after the upgrade. */
+  helloTimeoutMs: number;
+  /** Protocol errors a connection may cause per 10 s before it is dropped. */
+  maxErrorsPer10s: number;
+  /** Messages (text and binary) a connection may send per second. */
+  maxMessagesPerSecond: number;
+  /** Bytes waiting to go to a device that does not read, before it is dropped. */
+  maxBufferedBytes: number;
+  /** Warnings a connection may log per 10 s; the rest go to debug. */
+  maxLogLinesPer10s: number;
+}
+
+export const DEFAULT_LIMITS: CloudLimits = {
+  maxConnections: 64,
+  handshakeTimeoutMs: 10_000,
+  helloTimeoutMs: 10_000,
+  maxErrorsPer10s: 50,
+  // An upload sent faster than real time (simulate) is a few hundred frames a second.
+  maxMessagesPerSecond: 2000,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxLogLinesPer10s: 20,
+};
 
 export interface SessionInfo {
   sessionId: string;

@@ -3,6 +3,7 @@ import { CloudLink, type WireAbortReason, type WireEndReason } from '../link/ind
 import type { PcmFormat } from '../shared/audio-format.js';
 import type { Clock } from '../shared/clock.js';
 import type { DeviceStateName } from '../shared/device-status.js';
+import type { ErrorCode } from '../shared/error-codes.js';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import { VERSION } from '../shared/version.js';
@@ -98,6 +99,14 @@ export class CloudTransport extends TypedEmitter<TransportEvents> implements Utt
 
   setRetention(dontSaveRecordings: boolean): void {
     this.link.setRetention(dontSaveRecordings);
+  }
+
+  answer(code: ErrorCode, message: string, id?: string): void {
+    this.link.refuse(code, message, id);
+  }
+
+  pauseReplies(paused: boolean): void {
+    this.link.pause(paused);
   }
 
   reportState(state: DeviceStateName): void {

@@ -247,7 +247,13 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
         // A failed write takes the ledger down; it reports that itself.
         this.parts.recorder?.recordAck(effect.id, effect.stored).catch(() => undefined);
         return;
+      case 'answer':
+        this.log.warn({ id: effect.id, code: effect.code }, effect.message);
+        transport.answer?.(effect.code, effect.message, effect.id);
+        return;
       case 'ignore':
+        // With a code, the peer is told too (answers are rate-limited by the transport).
+        if (effect.code) transport.answer?.(effect.code, effect.why, effect.id);
         this.log.warn(
           { what: effect.what, id: effect.id, state: this.state, code: effect.code },
           `ignored: ${effect.why}`,

@@ -29,7 +29,15 @@ export function onAnnouncementEvent(model: Model, event: DeviceEvent): Transitio
       return a.playing ? stay(model, [{ type: 'endPlayback' }]) : stay(without);
     case 'playbackDone':
       if (!a.playing || model.state.name === 'speaking') return undefined;
-      return stay(without, event.error ? [{ type: 'earcon', name: 'error' }] : []);
+      if (event.error || event.refused) {
+        // The sound card failed, or the Player refused it (too long, too fast): the
+        // cloud's side of it is abandoned too.
+        return stay(without, [
+          { type: 'cancelAnnouncement', id: a.id },
+          { type: 'earcon', name: 'error' },
+        ]);
+      }
+      return stay(without);
     case 'utteranceFailed':
       if (event.id !== a.id) return undefined;
       return stay(without, [...stopping(a), { type: 'earcon', name: 'error' }]);

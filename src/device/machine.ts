@@ -219,6 +219,12 @@ function speaking(
         { type: 'earcon', name: 'error' },
       ]);
     case 'playbackDone':
+      if (event.refused) {
+        return go(model, resting(model), [
+          { type: 'earcon', name: 'error' },
+          { type: 'answer', id: u.id, ...event.refused },
+        ]);
+      }
       if (event.error) return go(model, resting(model), [{ type: 'earcon', name: 'error' }]);
       return afterReply(model, s.expectSpeech ?? false, []);
     case 'stop':

@@ -4,6 +4,7 @@
  */
 import type { PcmFormat } from '../shared/audio-format.js';
 import type { DeviceStateName, LinkStatus } from '../shared/device-status.js';
+import type { ErrorCode } from '../shared/error-codes.js';
 import type { AbortReason, EndReason, UploadClose, UtteranceTrigger } from './states.js';
 
 /**
@@ -106,6 +107,10 @@ export interface UtteranceTransport extends Part {
   setRetention?(dontSaveRecordings: boolean): void;
   /** The device's state changed: tell the cloud (earshot.v1 `state`). */
   reportState?(state: DeviceStateName): void;
+  /** Tell the peer that something it sent was refused (rate-limited by the transport). */
+  answer?(code: ErrorCode, message: string, id?: string): void;
+  /** Reply audio waits for the sound card: stop reading the peer, or read it again. */
+  pauseReplies?(paused: boolean): void;
   on<K extends keyof TransportEvents>(
     event: K,
     listener: (...args: TransportEvents[K]) => void,

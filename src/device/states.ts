@@ -99,7 +99,8 @@ export type DeviceEvent =
   /** Reply audio; `id` when the transport knows which reply it belongs to. */
   | { type: 'replyAudio'; id?: string; chunk: Buffer }
   | { type: 'replyEnded'; id: string; expectSpeech: boolean }
-  | { type: 'playbackDone'; error?: string }
+  /** The reply played out; `refused` when the player cut it for the cloud's fault. */
+  | { type: 'playbackDone'; error?: string; refused?: { code: ErrorCode; message: string } }
   | { type: 'replyTimeout'; id: string }
   | { type: 'linkUp' }
   | { type: 'linkDown'; cause: string }
@@ -130,6 +131,8 @@ export type Effect =
   | { type: 'recordAck'; id: string; stored: boolean }
   /** A sent utterance failed at the cloud: into the ledger, with the cloud's code. */
   | { type: 'recordFailure'; id: string; code: string; message: string }
+  /** Tell the peer, with a code, that something it sent about utterance `id` was refused. */
+  | { type: 'answer'; id: string; code: ErrorCode; message: string }
   /** Something from a peer that the device does not take (stale, unknown, repeated). */
   | { type: 'ignore'; what: IgnoredKind; id: string; why: string; code?: ErrorCode }
   /** Ask the cloud to speak a text under `id` (an announcement). */

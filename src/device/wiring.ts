@@ -130,7 +130,11 @@ export class Runtime {
     const sink =
       options.sink ??
       createSink({ ...config.audio.playback, device: audio.playback }, partLogger(log, 'audio'));
-    this.player = new Player(sink, partLogger(log, 'audio'), config.audio.playback.volume);
+    const playback = config.audio.playback;
+    this.player = new Player(sink, partLogger(log, 'audio'), playback.volume, {
+      maxReplyMs: playback.maxReplySeconds * 1000,
+      maxBufferedMs: playback.replyBufferSeconds * 1000,
+    });
     this.transport = options.transport
       ? options.transport(partLogger(log, 'link'))
       : cloudTransport(config, partLogger(log, 'link'), clock);
@@ -247,10 +251,16 @@ export class Runtime {
       ),
     );
     if (transport.destination) status.setDestination(transport.destination);
-    player.on('replyDone', ({ aborted, error }) => {
+    player.on('replyDone', ({ aborted, error, refused }) => {
       // A reply the device stopped itself (barge-in, mute) is already behind it.
-      if (!aborted || error) device.dispatch({ type: 'playbackDone', ...(error ? { error } : {}) });
+      if (aborted && !error) return;
+      device.dispatch({
+        type: 'playbackDone',
+        ...(error ? { error } : {}),
+        ...(refused ? { refused } : {}),
+      });
     });
+    player.on('flow', ({ paused }) => transport.pauseReplies?.(paused));
     ledger.on('failed', (err) =>
       device.dispatch({ type: 'partFailed', part: 'ledger', cause: err.message }),
     );

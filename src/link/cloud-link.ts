@@ -135,6 +135,16 @@ export class CloudLink extends TypedEmitter<CloudLinkEvents> {
     return this.connection.isUp;
   }
 
+  /** Tells the cloud that something it sent was refused (within the answers' rate limit). */
+  refuse(code: ErrorCode, message: string, id?: string): void {
+    this.answer(code, message, id);
+  }
+
+  /** Stops reading the cloud while reply audio waits for the sound card, or reads again. */
+  pause(paused: boolean): void {
+    this.connection.pause(paused);
+  }
+
   /** The owner changed "don't save recordings": used by the next hello and utterance (P7). */
   setRetention(dontSaveRecordings: boolean): void {
     this.dontSave = dontSaveRecordings;

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { Backoff } from '../shared/backoff.js';
+import { RateWindow } from '../shared/rate-window.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -37,6 +38,12 @@ export interface ConnectionOptions extends TlsSettings {
   backoff: { initialMs: number; maxMs: number };
   /** Largest frame accepted from the cloud; a bigger one closes the socket with 1009. */
   maxPayloadBytes: number;
+  /** Audio may queue in the socket up to this; control messages get the same budget. */
+  maxBufferedBytes: number;
+  /** Text messages and pings the cloud may send per second before it counts as a flood. */
+  maxMessagesPerSecond: number;
+  /** A connection that lasted this long resets the backoff; a shorter one does not. */
+  stableAfterMs: number;
 }
 
 export type ConnectionEvents = {
@@ -61,6 +68,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private heartbeat: Heartbeat | undefined;
   private readonly backoff: Backoff;
   private lastCause: string | undefined;
+  private stableTimer: TimerHandle | undefined;
+  private incoming: RateWindow;
 
   constructor(
     private readonly options: ConnectionOptions,
@@ -71,6 +80,11 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   ) {
     super();
     this.backoff = new Backoff({ ...options.backoff, ...(random ? { random } : {}) });
+    this.incoming = this.newBudget();
+  }
+
+  private newBudget(): RateWindow {
+    return new RateWindow(this.options.maxMessagesPerSecond, 1000, () => this.clock.now());
   }
 
   get isUp(): boolean {
@@ -124,6 +138,22 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     return this.write(message);
   }
 
+  /**
+   * Stops reading the cloud (TCP backpressure: the reply waits for the sound card), or
+   * reads it again. The heartbeat rests meanwhile: an unread pong is not a dead link.
+   */
+  pause(paused: boolean): void {
+    const ws = this.ws;
+    if (!ws || this.phase !== 'up') return;
+    if (paused) {
+      ws.pause();
+      this.heartbeat?.stop();
+    } else {
+      ws.resume();
+      this.heartbeat?.start();
+    }
+  }
+
   /** Drops the current connection (it reconnects after a backoff delay). */
   drop(cause: string): void {
     this.failure ??= cause;
@@ -133,6 +163,12 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private write(data: DeviceMessage | Buffer): boolean {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    // One budget for everything sent: a cloud that does not read is dropped, never
+    // buffered for. (Audio checks the same bound itself and aborts the utterance first.)
+    if (ws.bufferedAmount > this.options.maxBufferedBytes) {
+      this.drop(`E_PEER_NOT_READING: the cloud does not read (${ws.bufferedAmount} bytes waiting)`);
+      return false;
+    }
     try {
       if (Buffer.isBuffer(data)) ws.send(data, { binary: true });
       else ws.send(encodeMessage(data));
@@ -147,6 +183,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     this.retryTimer = undefined;
     this.currentEpoch += 1;
     this.failure = undefined;
+    this.incoming = this.newBudget();
     this.phase = 'connecting';
     this.emit('status', { status: 'connecting' });
     let ws: WebSocket;
@@ -212,16 +249,32 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     });
     ws.on('message', (data, isBinary) => {
       if (ws !== this.ws) return;
+      if (!isBinary && !this.withinBudget()) return;
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
       if (isBinary) this.onBinary(buf);
       else this.onText(buf.toString('utf8'));
     });
     ws.on('pong', () => this.heartbeat?.pong());
+    // ws answers pings itself; a flood of them still counts against the budget.
+    ws.on('ping', () => {
+      if (ws === this.ws) this.withinBudget();
+    });
     ws.on('close', (code, reason) => {
       if (ws !== this.ws) return;
       this.failure ??= describeClose(code, reason.toString('utf8'));
       this.afterClose();
     });
+  }
+
+  /** Counts a message from the cloud; a cloud over its budget is dropped as a flood. */
+  private withinBudget(): boolean {
+    if (this.incoming.take()) return true;
+    if (this.incoming.refused === 1) {
+      this.drop(
+        `E_PEER_FLOOD: the cloud sent more than ${this.options.maxMessagesPerSecond} messages in a second`,
+      );
+    }
+    return false;
   }
 
   private onText(text: string): void {
@@ -269,8 +322,15 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     this.clock.clearTimeout(this.helloTimer);
     this.helloTimer = undefined;
     this.phase = 'up';
-    this.backoff.reset();
-    this.lastCause = undefined;
+    // The backoff starts from the bottom only once this connection has lasted: a cloud
+    // that accepts and drops every connection is retried at a growing interval.
+    const stable = (): void => {
+      this.stableTimer = undefined;
+      this.backoff.reset();
+      this.lastCause = undefined;
+    };
+    if (this.options.stableAfterMs <= 0) stable();
+    else this.stableTimer = this.clock.setTimeout(stable, this.options.stableAfterMs);
     const ws = this.ws;
     this.heartbeat = new Heartbeat({
       clock: this.clock,
@@ -312,8 +372,10 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private clearTimers(): void {
     this.clock.clearTimeout(this.retryTimer);
     this.clock.clearTimeout(this.helloTimer);
+    this.clock.clearTimeout(this.stableTimer);
     this.retryTimer = undefined;
     this.helloTimer = undefined;
+    this.stableTimer = undefined;
     this.heartbeat?.stop();
     this.heartbeat = undefined;
   }

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import {
   access,
+  chmod,
   mkdir,
   open,
   rename,
@@ -34,6 +35,8 @@ export type LedgerEvents = {
   /** The ledger could not be written: uploads must stop (no upload without a record). */
   failed: [EarshotError];
   recovered: [];
+  /** An entry is on disk: the new head of the chain (published as an anchor). */
+  appended: [{ seq: number; hash: string }];
 };
 
 /**
@@ -231,12 +234,11 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
     // The head file only helps `verify` spot a removed last entry; the entry itself is
     // already on disk, so the caller (an utterance waiting to be committed) does not
     // wait for it. The next append does.
-    this.headWrite = writeFile(
-      headFile(this.options.file),
-      `${JSON.stringify({ seq: full.seq, hash: this.prev })}\n`,
-    ).catch((err: unknown) => {
+    const head = { seq: full.seq, hash: this.prev };
+    this.headWrite = writeHead(headFile(this.options.file), head).catch((err: unknown) => {
       this.options.log.warn({ err: errorMessage(err) }, 'ledger head file not written');
     });
+    this.emit('appended', head);
     this.seq = full.seq;
     this.size += Buffer.byteLength(text);
     this.recovered();
@@ -279,6 +281,14 @@ export class Ledger extends TypedEmitter<LedgerEvents> {
   private async previousFileSeq(): Promise<number | undefined> {
     return (await scanTail(rotatedName(this.options.file, 1))).lastSeq;
   }
+}
+
+/** The head, written whole (temporary file, then rename), readable by its owner only. */
+async function writeHead(file: string, head: { seq: number; hash: string }): Promise<void> {
+  const partial = `${file}.partial`;
+  await writeFile(partial, `${JSON.stringify(head)}\n`, { mode: 0o600 });
+  await chmod(partial, 0o600);
+  await rename(partial, file);
 }
 
 async function exists(file: string): Promise<boolean> {

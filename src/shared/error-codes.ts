@@ -57,6 +57,15 @@ export const ERROR_CODES = {
     hint: 'Install libasound2-dev and rebuild, or use `audio.playback.sink: aplay`.',
   },
   E_SINK_FORMAT: { part: 'audio', meaning: 'A sink was asked for a format it cannot write.' },
+  E_REPLY_TOO_LONG: {
+    part: 'audio',
+    meaning: 'A reply was longer than audio.playback.maxReplySeconds and was cut.',
+  },
+  E_REPLY_OVERFLOW: {
+    part: 'audio',
+    meaning:
+      'Reply audio arrived much faster than it plays (past audio.playback.replyBufferSeconds): refused.',
+  },
   E_REPLY_FORMAT: {
     part: 'audio',
     meaning: "The cloud's reply is in a format the device cannot play.",
@@ -135,6 +144,14 @@ export const ERROR_CODES = {
     meaning: 'The cloud did not take the audio fast enough; the utterance was aborted.',
     hint: 'A slow network or cloud: see cloud.maxBufferedBytes.',
   },
+  E_PEER_FLOOD: {
+    part: 'link',
+    meaning: 'The peer sent more messages than its budget allows: the connection was dropped.',
+  },
+  E_PEER_NOT_READING: {
+    part: 'link',
+    meaning: 'The peer stopped reading what was sent to it: the connection was dropped.',
+  },
   E_NO_CLOUD: {
     part: 'link',
     meaning: '`cloud.url` is not set: the speaker stays offline (there is no local-only mode).',
@@ -192,7 +209,7 @@ export const ERROR_CODES = {
   },
   E_ASSIST_TTS_TIMEOUT: {
     part: 'assist',
-    meaning: 'The spoken answer did not arrive within cloud.assist.ttsTimeoutMs.',
+    meaning: 'The spoken answer stalled: no byte for cloud.assist.ttsTimeoutMs while it was read.',
   },
   E_ASSIST_BUSY: {
     part: 'assist',

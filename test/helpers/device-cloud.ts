@@ -44,9 +44,18 @@ export class SlowSoundCard implements AudioSink {
     });
   }
 
+  /** Plays in (slowed) real time from a buffer of its own: nothing waits in a queue. */
+  readonly buffered = 0;
+
+  async drained(): Promise<void> {}
+
   abort(): void {
     if (this.current) this.current.aborted = true;
     this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    this.abort();
   }
 }
 

@@ -24,6 +24,8 @@ export function linkSettings(certs: TestCerts, patch: Partial<LinkSettings> = {}
     backoff: { initialMs: 50, maxMs: 400 },
     maxBufferedBytes: 256 * 1024,
     maxPayloadBytes: 1024 * 1024,
+    maxMessagesPerSecond: 200,
+    stableAfterMs: 0,
     ...patch,
   };
 }

@@ -124,7 +124,13 @@ describe('the device over MQTT', () => {
   });
 
   it('"listen" starts an utterance without the wake word, "stop" ends it', async () => {
-    await eventually(() => (runtime.device.state === 'idle' ? true : undefined), 'idle', 20_000);
+    await eventually(
+      () => (runtime.device.state === 'idle' ? true : undefined),
+      'idle',
+      20_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (${JSON.stringify(runtime.device.model.state)})`);
+    });
     const uploads: string[] = [];
     runtime.device.on('upload', (u) => uploads.push(`${u.trigger.kind}:${u.outcome}`));
     await probe.publish(`${base}/command/listen`, 'PRESS');

@@ -124,6 +124,10 @@ describe('build-image.sh with every option', () => {
     expect(readdirSync(input.dir).sort()).toEqual(['in.img', 'out.img']);
   });
 
+  it('writes the image readable by its owner only: it holds the key, the PSK and the token', () => {
+    expect(statSync(input.out).mode & 0o777).toBe(0o600);
+  });
+
   it('never shows the Wi-Fi passphrase, its PSK or the device key', () => {
     const psk = pbkdf2Sync(PASSPHRASE, SSID, 4096, 32, 'sha1').toString('hex');
     expect(result.out).not.toContain(PASSPHRASE);

@@ -174,6 +174,14 @@ const table: Row[] = [
     [],
   ],
   [
+    'the Player refuses it (longer than allowed): abandoned, error earcon',
+    model(idle, { announcement: playing }),
+    { type: 'playbackDone', refused: { code: 'E_REPLY_TOO_LONG', message: 'x' } },
+    'idle',
+    undefined,
+    ['cancelAnnouncement', 'earcon:error'],
+  ],
+  [
     'an end without audio: over',
     model(idle, { announcement: pending }),
     { type: 'replyEnded', id: 'd-2', expectSpeech: true },

@@ -15,7 +15,13 @@ export class NullSink implements AudioSink {
     this.bytes += chunk.length;
   }
 
+  readonly buffered = 0;
+
+  async drained(): Promise<void> {}
+
   async end(): Promise<void> {}
 
   abort(): void {}
+
+  async close(): Promise<void> {}
 }

@@ -59,8 +59,26 @@ export class SpeakerSink implements AudioSink {
     });
   }
 
+  get buffered(): number {
+    return this.speaker?.writableLength ?? 0;
+  }
+
   write(chunk: Buffer): void {
     this.speaker?.write(chunk);
+  }
+
+  drained(): Promise<void> {
+    const speaker = this.speaker;
+    if (!speaker || speaker.destroyed || speaker.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        speaker.off('drain', done);
+        speaker.off('close', done);
+        resolve();
+      };
+      speaker.on('drain', done);
+      speaker.on('close', done);
+    });
   }
 
   async end(): Promise<void> {
@@ -75,5 +93,10 @@ export class SpeakerSink implements AudioSink {
     const speaker = this.speaker;
     this.speaker = undefined;
     speaker?.destroy();
+  }
+
+  /** In-process: nothing outlives abort(). */
+  async close(): Promise<void> {
+    this.abort();
   }
 }

@@ -37,6 +37,11 @@ export class WavFileSink implements AudioSink {
     this.bytes += chunk.length;
   }
 
+  /** Held in memory, bounded by `maxBytes`: nothing waits on a device. */
+  readonly buffered = 0;
+
+  async drained(): Promise<void> {}
+
   async end(): Promise<void> {
     const format = this.format;
     if (!format) return;
@@ -50,5 +55,9 @@ export class WavFileSink implements AudioSink {
   abort(): void {
     this.format = undefined;
     this.chunks = [];
+  }
+
+  async close(): Promise<void> {
+    this.abort();
   }
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { GARBAGE_KINDS, startCloudServer, type GarbageKind } from '../../cloud/index.js';
+import { EarshotError } from '../../shared/errors.js';
 import { createRootLogger } from '../../shared/logger.js';
 
 /**
@@ -26,6 +27,8 @@ interface CloudFlags {
   stopReading?: boolean;
   garbage: GarbageKind[];
   wrongReplyFormat?: boolean;
+  open?: boolean;
+  receiptKey?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -60,6 +63,7 @@ export function registerCloud(program: Command): void {
       'require this bearer token (better: EARSHOT_CLOUD_TOKEN, not visible in ps)',
     )
     .option('--store <dir>', 'keep recordings as WAV here, only when a device allows it')
+    .option('--open', 'accept any device, with neither --ca nor --token (development only)')
     .option('--max-payload <bytes>', 'largest frame accepted', integer('--max-payload', 1024))
     .addOption(
       new Option('--voice <engine>', 'speech engine for replies')
@@ -99,13 +103,24 @@ export function registerCloud(program: Command): void {
     )
     .action(async (flags: CloudFlags) => {
       const logger = createRootLogger({ level: flags.logLevel }).child({ part: 'cloud' });
+      const token = flags.token ?? process.env.EARSHOT_CLOUD_TOKEN;
+      if (flags.ca === undefined && token === undefined) {
+        if (!flags.open) {
+          throw new EarshotError(
+            'E_USAGE',
+            'the cloud would accept any device: give --ca (mutual TLS) or --token',
+            { hint: 'for development on a trusted machine, say so with --open' },
+          );
+        }
+        logger.warn('OPEN: any device that reaches this port is accepted (--open)');
+      }
       const server = await startCloudServer({
         host: flags.host,
         port: flags.port,
         cert: flags.cert,
         key: flags.key,
         ca: flags.ca,
-        token: flags.token ?? process.env.EARSHOT_CLOUD_TOKEN,
+        token,
         store: flags.store,
         ...(flags.maxPayload !== undefined ? { maxPayloadBytes: flags.maxPayload } : {}),
         voice: flags.voice,
@@ -121,6 +136,12 @@ export function registerCloud(program: Command): void {
           garbage: flags.garbage,
           wrongReplyFormat: Boolean(flags.wrongReplyFormat),
         },
+      });
+      // Signals are handled before the first line: a script that reads it may stop us at once.
+      const stopped = new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
       });
       process.stdout.write(`listening on ${server.url}\n`);
       const out = (line: string): boolean => process.stdout.write(`${line}\n`);
@@ -138,11 +159,7 @@ export function registerCloud(program: Command): void {
       );
       server.events.on('aborted', (a) => out(`utterance ${a.id} aborted (${a.reason})`));
       server.events.on('rejected', (r) => out(`refused ${r.remote}: ${r.reason}`));
-      await new Promise<void>((resolve) => {
-        const stop = (): void => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
       await server.close();
     });
 }

@@ -18,7 +18,10 @@ export const assistSection = z
     runTimeoutMs: z.number().int().min(2000).max(300_000).default(30_000),
     /** Audio held until HA names the run's handler (`run-start`); more fails the request. */
     holdMs: z.number().int().min(160).max(10_000).default(3000),
-    /** Limit for fetching the spoken answer, from the request to its last byte. */
+    /**
+     * The spoken answer may not stall: no byte for this long while it is read (the wait
+     * for its first byte included; not while the sound card is behind and reading waits).
+     */
     ttsTimeoutMs: z.number().int().min(500).max(120_000).default(15_000),
     /** Largest spoken answer fetched (4 MiB = about 4 minutes of 128 kbit/s mp3). */
     ttsMaxBytes: z

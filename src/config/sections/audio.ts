@@ -30,6 +30,14 @@ export const audioSection = z
         file: z.string().min(1).optional(),
         /** Output volume in percent, applied in software. */
         volume: z.number().int().min(0).max(100).default(80),
+        /** The longest reply played; a longer one is cut (E_REPLY_TOO_LONG). */
+        maxReplySeconds: z.number().int().min(1).max(600).default(60),
+        /**
+         * Reply audio that may wait for the sound card: past a fifth of it the cloud is no
+         * longer read (TCP backpressure), past all of it the reply is refused
+         * (E_REPLY_OVERFLOW). Bounds memory against a cloud that sends too fast.
+         */
+        replyBufferSeconds: z.number().int().min(2).max(60).default(10),
       })
       .prefault({}),
     /** Audio kept from before the wake word and sent with the utterance (P3). */

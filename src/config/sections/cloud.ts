@@ -43,7 +43,15 @@ export const cloudSection = z
     heartbeatTimeoutMs: z.number().int().min(500).max(120_000).default(5000),
     /** Limit for TCP + TLS + upgrade, and again for the cloud's hello.ok. */
     connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
-    /** Reconnect delays: exponential with full jitter, from `initialMs` up to `maxMs`, reset once up. */
+    /**
+     * Messages the cloud may send per second (text messages and WebSocket pings; reply
+     * audio is bounded by the player instead). A cloud that sends more is flooding:
+     * the connection is dropped (E_PEER_FLOOD) and retried after a backoff delay.
+     */
+    maxMessagesPerSecond: z.number().int().min(10).max(10_000).default(200),
+    /** A connection must stay up this long before the reconnect backoff starts from the bottom. */
+    stableAfterMs: z.number().int().min(0).max(600_000).default(30_000),
+    /** Reconnect delays: exponential with full jitter, from `initialMs` up to `maxMs`. */
     backoff: z
       .strictObject({
         /** Ceiling of the first retry delay. */

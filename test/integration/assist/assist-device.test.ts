@@ -6,7 +6,13 @@ import { HA_SEGMENTER } from '../../../src/ha-standin/vad.js';
 import type { LedgerEntry } from '../../../src/privacy/entry.js';
 import { verifyLedger } from '../../../src/privacy/verify.js';
 import { runDevice, type DeviceRun } from '../../helpers/device-cloud.js';
-import { haConfig, RecordingSink, startStandin, tokenFile } from '../../helpers/ha-standin.js';
+import {
+  haConfig,
+  PacedSink,
+  RecordingSink,
+  startStandin,
+  tokenFile,
+} from '../../helpers/ha-standin.js';
 import { fixture, tempDir } from '../../helpers/paths.js';
 import { makeCerts, type TestCerts } from '../../helpers/tls-certs.js';
 
@@ -128,6 +134,30 @@ describe('answers', () => {
     expect(played!.seconds).toBeGreaterThan(1.2);
     expect(c.sink.answers[0]!.bytes).toBe(played!.bytes);
   });
+
+  it('a long answer on a sound card that is behind: reading pauses, nothing is refused', async () => {
+    const speech =
+      'The weather today is mild, with a light breeze from the west, and rain in the evening.';
+    const s = (standin = await startStandin(certs, {
+      answer: () => ({ speech, responseType: 'query_answer' }),
+    }));
+    const sink = new PacedSink();
+    // A 2 s reply buffer: the answer (about 5 s) decodes far faster than it plays, so
+    // without the pause it would overflow (E_REPLY_OVERFLOW) within the first second.
+    const run = await runDevice(
+      fixture('alexa-what-time.wav'),
+      haConfig(certs, s, join(tmp.dir, `ledger-${++n}.jsonl`), tokenFile(tmp.dir), [
+        'audio.playback.replyBufferSeconds=2',
+      ]),
+      { sink },
+    );
+    const [played] = run.of('played');
+    expect(played).toMatchObject({ aborted: false, sampleRate: 22050 });
+    expect(played!.seconds).toBeGreaterThan(4);
+    const answer = sink.sounds.find((x) => x.format.sampleRate === 22050)!;
+    expect(answer).toMatchObject({ aborted: false, ended: true, bytes: played!.bytes });
+    expect(run.summary.finalState).toBe('idle');
+  }, 30_000);
 
   it('fetched early when HA streams the answer (tts_start_streaming)', async () => {
     const c = await act({ streamResponse: true });

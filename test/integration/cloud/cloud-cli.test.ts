@@ -7,6 +7,7 @@ import { silentLogger } from '../../../src/shared/logger.js';
 import { cliPath } from '../../helpers/paths.js';
 import { makeCerts, type TestCerts } from '../../helpers/tls-certs.js';
 import { linkSettings, pcm, waitForEvent, waitForStatus } from '../../helpers/tls-link.js';
+import { eventually } from '../../helpers/wait.js';
 
 /** `earshot cloud` as a process: the first stdout line, a real request, a clean exit. */
 let certs: TestCerts;
@@ -98,9 +99,29 @@ describe('earshot cloud', () => {
       join(certs.dir, 'nope.crt'),
       '--key',
       certs.serverKey,
+      '--open',
     ]);
     expect(await exited(child)).toBe(1);
     expect(stderr()).toMatch(/cannot read --cert .*nope\.crt.*\[E_CLOUD_TLS_FILE\]/);
     expect(stderr()).toMatch(/make-certs\.sh/);
+  });
+
+  it('refuses to accept any device at all unless told --open', async () => {
+    const args = ['--port', '0', '--cert', certs.serverCert, '--key', certs.serverKey];
+    const refused = cloud(args);
+    expect(await exited(refused.child)).toBe(1);
+    expect(refused.stderr()).toMatch(
+      /would accept any device: give --ca .* or --token \[E_USAGE\]/,
+    );
+    expect(refused.stderr()).toMatch(/--open/);
+
+    const open = cloud([...args, '--open', '--log-level', 'warn']);
+    expect(await open.firstLine).toMatch(/^listening on wss:/);
+    await eventually(
+      () => (/OPEN: any device/.test(open.stderr()) ? true : undefined),
+      'the warning',
+    );
+    open.child.kill('SIGTERM');
+    expect(await exited(open.child)).toBe(0);
   });
 });

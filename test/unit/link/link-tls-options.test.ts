@@ -26,6 +26,8 @@ const settings = {
   backoff: { initialMs: 100, maxMs: 1000 },
   maxBufferedBytes: 65536,
   maxPayloadBytes: 65536,
+  maxMessagesPerSecond: 200,
+  stableAfterMs: 0,
 };
 const hello = { deviceId: 'd', firmware: 't', dontSaveRecordings: true };
 
