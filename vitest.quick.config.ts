@@ -23,6 +23,9 @@ export const SLOW_FILES = [
   'test/integration/fault-cloud-replies.test.ts',
   'test/integration/install-script.test.ts',
   'test/integration/cli-ledger-mqtt.test.ts',
+  // Home Assistant: two requests at real time each, and a daemon on the paced microphone.
+  'test/integration/assist/assist-failures.test.ts',
+  'test/integration/assist/assist-daemon.test.ts',
 ];
 
 export default mergeConfig(

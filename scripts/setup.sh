@@ -15,9 +15,12 @@ cd "$(dirname "$0")/.."
 # qemu-user-static, libc6-arm64-cross, libstdc++6-arm64-cross: the arm64 run of the pipeline;
 # systemd: systemd-analyze and systemd-notify; util-linux: unshare for GPIO sysfs and
 # SPI tests; python3: a datagram listener in the notify test, and with build-essential
-# node-gyp's build of the native optional modules (spi-device, epoll) the tests load.
+# node-gyp's build of the native optional modules (spi-device, epoll) the tests load;
+# pocketsphinx + pocketsphinx-en-us, lame: the Home Assistant stand-in's speech-to-text
+# and its mp3 answers.
 packages=(
   alsa-utils libasound2-dev sox libsox-fmt-all flite espeak-ng mosquitto openssl
+  pocketsphinx pocketsphinx-en-us lame
   mtools fdisk e2fsprogs dosfstools xz-utils shellcheck systemd util-linux
   qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross python3 build-essential
 )

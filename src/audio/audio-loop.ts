@@ -44,6 +44,8 @@ export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
   private lastDropped = 0;
   /** A start was reported and its first frame has not come yet. */
   private starting = false;
+  /** Our own stops not yet finished: the source saying it stopped is what was asked for. */
+  private stopsUnderWay = 0;
 
   constructor(private readonly options: AudioLoopOptions) {
     super();
@@ -56,7 +58,7 @@ export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
         return;
       }
       this.starting = false;
-      this.emit('capture', { ...status, requested: !this.capturing });
+      this.emit('capture', { ...status, requested: !this.capturing || this.stopsUnderWay > 0 });
     });
     options.source.on('end', () => {
       this.sourceEnded = true;
@@ -101,7 +103,14 @@ export class AudioLoop extends TypedEmitter<AudioLoopEvents> {
     if (!this.capturing) return;
     this.capturing = false;
     this.queue.clear();
-    await this.options.source.stop();
+    // Until the source has stopped, its "stopped" is the one asked for, even when an
+    // unmute has already opened the capture again.
+    this.stopsUnderWay += 1;
+    try {
+      await this.options.source.stop();
+    } finally {
+      this.stopsUnderWay -= 1;
+    }
   }
 
   async stop(): Promise<void> {

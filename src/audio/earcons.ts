@@ -1,6 +1,6 @@
 import { SAMPLE_RATE } from '../shared/audio-format.js';
 
-export type EarconName = 'wake' | 'error' | 'mute' | 'unmute';
+export type EarconName = 'wake' | 'error' | 'mute' | 'unmute' | 'announce';
 
 /** Tone sequences (frequency Hz, duration ms) for the device's short sounds. */
 const EARCONS: Record<EarconName, Array<[number, number]>> = {
@@ -16,6 +16,12 @@ const EARCONS: Record<EarconName, Array<[number, number]>> = {
     [370, 220],
   ],
   mute: [[440, 120]],
+  // Two soft bells, high then low: "something to tell you" before an announcement.
+  announce: [
+    [784, 110],
+    [0, 30],
+    [523, 160],
+  ],
   unmute: [[587, 120]],
 };
 

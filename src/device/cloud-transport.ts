@@ -10,6 +10,7 @@ import { loadReceiptPublicKey } from '../shared/receipt.js';
 import { VERSION } from '../shared/version.js';
 import type {
   CutReason,
+  Destination,
   TransportEvents,
   UtteranceInfo,
   UtteranceTransport,
@@ -32,6 +33,14 @@ function abortReason(reason: CutReason): WireAbortReason {
   return 'error';
 }
 
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 function pcmFormat(format: { encoding: string; sampleRate: number; channels: number }): PcmFormat {
   // v1 replies are raw 16-bit PCM; anything else is refused by the player.
   const bits = /s16/.test(format.encoding) ? 16 : /s24/.test(format.encoding) ? 24 : 0;
@@ -46,10 +55,14 @@ export class CloudTransport extends TypedEmitter<TransportEvents> implements Utt
   readonly kind = 'cloud';
   readonly name = 'link';
   readonly link: CloudLink;
+  readonly destination: Destination | undefined;
   private muted = false;
 
   constructor(config: Config, log: Logger, clock?: Clock) {
     super();
+    this.destination = config.cloud.url
+      ? { protocol: 'earshot', host: hostOf(config.cloud.url), retentionSent: true }
+      : undefined;
     this.link = new CloudLink({
       cloud: config.cloud,
       hello: {

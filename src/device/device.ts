@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../shared/error-codes.js';
 import type { Player } from '../audio/player.js';
 import { FrameRing } from '../audio/ring-buffer.js';
 import type { Config } from '../config/schema.js';
@@ -39,6 +40,8 @@ export type DeviceEvents = {
   facts: [Model];
   volume: [number];
   falseWake: [];
+  /** A request from outside was not carried out (an announcement the cloud cannot speak …). */
+  refused: [{ what: 'announce'; code: ErrorCode; why: string; text: string }];
 };
 
 export interface DeviceParts {
@@ -99,6 +102,7 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
       link: parts.transport.kind === 'local' ? 'disabled' : 'pending',
       dontSaveRecordings: config.privacy.dontSaveRecordings,
       idPrefix: parts.idPrefix,
+      canAnnounce: typeof parts.transport.announce === 'function',
     });
   }
 
@@ -260,6 +264,27 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
           id: effect.id,
           why: effect.why,
           ...(effect.code ? { code: effect.code } : {}),
+        });
+        return;
+      case 'recordFailure':
+        this.parts.recorder
+          ?.recordFailure?.(effect.id, effect.code, effect.message)
+          .catch(() => undefined);
+        return;
+      case 'requestAnnouncement':
+        this.log.info({ id: effect.id, chars: effect.text.length }, 'announcement');
+        transport.announce?.(effect.id, effect.text);
+        return;
+      case 'cancelAnnouncement':
+        transport.cancelAnnouncement?.(effect.id);
+        return;
+      case 'refuse':
+        this.log.warn({ what: effect.what, code: effect.code }, `refused: ${effect.why}`);
+        this.emit('refused', {
+          what: effect.what,
+          code: effect.code,
+          why: effect.why,
+          text: effect.text,
         });
         return;
       case 'setRetention':

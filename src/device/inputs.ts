@@ -34,5 +34,7 @@ export function commandEvent(cmd: DeviceCommand): DeviceEvent {
       return { type: 'retention', dontSaveRecordings: cmd.dontSaveRecordings };
     case 'falseWake':
       return { type: 'falseWake' };
+    case 'announce':
+      return { type: 'announce', text: cmd.text };
   }
 }

@@ -25,6 +25,7 @@ export function ledgerRecorder(ledger: Ledger): UploadRecorder {
         dontSaveRecordings: u.dontSaveRecordings,
         outcome: u.outcome,
         reason: u.reason,
+        ...(u.destination ? { destination: { ...u.destination } } : {}),
       });
     },
     recordAck: async (a) => {
@@ -37,6 +38,9 @@ export function ledgerRecorder(ledger: Ledger): UploadRecorder {
         ...(a.aborted ? { aborted: true } : {}),
         ...(a.receipt ? { receipt: a.receipt } : {}),
       });
+    },
+    recordFailure: async (id, code, message) => {
+      await ledger.append({ type: 'failure', id, code, message: message.slice(0, 500) });
     },
   };
 }

@@ -11,6 +11,7 @@ import {
   type UtteranceTrigger,
 } from './states.js';
 import { close, go, ignore, resting, sameParts, settle, stay } from './machine-steps.js';
+import { endAnnouncement, onAnnouncementEvent } from './machine-announce.js';
 
 export { resting } from './machine-steps.js';
 
@@ -37,6 +38,9 @@ export function transition(model: Model, event: DeviceEvent): Transition {
 }
 
 function step(model: Model, event: DeviceEvent): Transition {
+  // An announcement's own events (its audio, its end, its failure) and new requests.
+  const announced = onAnnouncementEvent(model, event);
+  if (announced) return announced;
   // Facts first: they are remembered whatever the state.
   switch (event.type) {
     case 'linkUp':
@@ -66,6 +70,12 @@ function step(model: Model, event: DeviceEvent): Transition {
       return onAck(model, event);
     default:
       break;
+  }
+
+  if ((event.type === 'talk' || event.type === 'stop') && model.announcement) {
+    // The action button (or a stop command) during an announcement silences it.
+    const ended = endAnnouncement(model);
+    return stay(ended.model, ended.effects);
   }
 
   const s = model.state;
@@ -155,6 +165,7 @@ function thinking(model: Model, u: Utterance, event: DeviceEvent): Transition {
       if (event.id !== u.id) return ignore(model, 'failure', event.id, 'not the utterance awaited');
       return go(model, resting(model), [
         { type: 'cancelReplyTimer' },
+        { type: 'recordFailure', id: u.id, code: event.code, message: event.message },
         { type: 'earcon', name: 'error' },
       ]);
     case 'stop':
@@ -185,6 +196,16 @@ function speaking(
       ]);
     case 'replyStarted':
       return ignore(model, 'reply', event.id, 'a reply is already playing');
+    case 'utteranceFailed':
+      // The rest of the reply will not come (its stream broke): cut it, say so.
+      if (event.id !== u.id || !streaming) {
+        return ignore(model, 'failure', event.id, 'not the reply playing');
+      }
+      return go(model, resting(model), [
+        { type: 'stopPlayback' },
+        { type: 'recordFailure', id: u.id, code: event.code, message: event.message },
+        { type: 'earcon', name: 'error' },
+      ]);
     case 'playbackDone':
       if (event.refused) {
         return go(model, resting(model), [
@@ -207,9 +228,12 @@ function onWake(model: Model, event: Extract<DeviceEvent, { type: 'wake' }>): Tr
   const trigger: UtteranceTrigger = { kind: 'wake', ...detection };
   let t: Transition;
   switch (model.state.name) {
-    case 'idle':
-      t = startListening(model, trigger);
+    case 'idle': {
+      // The owner talks over an announcement: it stops, the question is heard.
+      const ended = endAnnouncement(model);
+      t = startListening(ended.model, trigger, ended.effects);
       break;
+    }
     case 'thinking':
       t = startListening(model, trigger, [{ type: 'cancelReplyTimer' }]);
       break;
@@ -329,15 +353,19 @@ function onMute(model: Model, muted: boolean | undefined): Transition {
     // Muted before the microphone ever opened: it stays closed (`booted` keeps it so).
     return want ? go(model, { name: 'muted' }, [{ type: 'closeCapture' }]) : stay(model);
   }
+  // Mute and unmute play their earcon on the speaker: an announcement ends there.
+  const ended = endAnnouncement(model);
+  model = ended.model;
   if (!want) {
     return go(model, resting(model), [
+      ...ended.effects,
       { type: 'resetWake' },
       { type: 'openCapture' },
       { type: 'earcon', name: 'unmute' },
     ]);
   }
   // Mute closes the microphone first (P1); whatever was in flight is cut there.
-  const effects: Effect[] = [{ type: 'closeCapture' }];
+  const effects: Effect[] = [{ type: 'closeCapture' }, ...ended.effects];
   if (s.name === 'listening') effects.push(close(s.utterance, { how: 'abort', reason: 'muted' }));
   if (s.name === 'thinking') effects.push({ type: 'cancelReplyTimer' });
   if (s.name === 'speaking') effects.push({ type: 'stopPlayback' });
@@ -346,6 +374,15 @@ function onMute(model: Model, muted: boolean | undefined): Transition {
 }
 
 function onLinkDown(model: Model): Transition {
+  if (model.announcement && !model.announcement.playing) {
+    // Its answer will not come over a lost link (one already playing came over HTTPS).
+    const ended = endAnnouncement(model);
+    const t = onLinkDown(ended.model);
+    return {
+      model: t.model,
+      effects: [...ended.effects, { type: 'earcon', name: 'error' }, ...t.effects],
+    };
+  }
   const s = model.state;
   if (s.name === 'listening') {
     return go(model, resting(model), [

@@ -68,6 +68,17 @@ export interface CloudSettings {
   volume?: number;
 }
 
+/**
+ * Where uploads go, for the ledger and the MQTT state: the protocol, the host, and
+ * whether the owner's retention choice (P7) travels with each request. Home
+ * Assistant's API has no field for it: there it cannot be sent, and the record says so.
+ */
+export interface Destination {
+  protocol: 'earshot' | 'home-assistant';
+  host: string;
+  retentionSent: boolean;
+}
+
 export type TransportEvents = {
   status: [LinkStatus];
   ack: [AckInfo];
@@ -79,13 +90,31 @@ export type TransportEvents = {
   utteranceFailed: [{ id: string; code: string; message: string }];
   /** The cloud changed a setting (earshot.v1 `settings`). */
   settings: [CloudSettings];
+  /** What the cloud heard (Home Assistant's speech-to-text). */
+  transcript: [{ id: string; text: string }];
+  /** The answer's text, before its audio (Home Assistant's conversation agent). */
+  replyText: [{ id: string; text: string; conversationId?: string; continueConversation: boolean }];
 };
 
 /** The cloud link, or the local stand-in when no cloud is configured. */
 export interface UtteranceTransport extends Part {
   /** `cloud`, `local` (the stand-in of simulate), `none` (no cloud configured). */
   readonly kind: string;
+  /** Where uploads go (ledger, MQTT); unset for the local stand-ins. */
+  readonly destination?: Destination;
+  /**
+   * The most pre-roll this cloud should get, in ms; the device sends the smaller of
+   * this and `audio.preRollMs`, and records exactly what it sent (P3, P4).
+   */
+  readonly maxPreRollMs?: number;
   openUtterance(info: UtteranceInfo): UtteranceUpload;
+  /**
+   * Speaks a text (an announcement): the answer comes as `replyStart`/`replyAudio`/
+   * `replyEnd` (or `utteranceFailed`) under `id`. Absent: this cloud takes no text.
+   */
+  announce?(id: string, text: string): void;
+  /** The device no longer wants announcement `id` (barge-in, mute, stop). */
+  cancelAnnouncement?(id: string): void;
   /** The owner changed "don't save recordings" (P7): announce it from now on. */
   setRetention?(dontSaveRecordings: boolean): void;
   /** The device's state changed: tell the cloud (earshot.v1 `state`). */
@@ -122,6 +151,8 @@ export interface CaptureControl {
 export interface UploadRecorder {
   record(upload: RecordedUpload): Promise<void>;
   recordAck(ack: AckInfo): Promise<void>;
+  /** A sent utterance failed at the cloud (its code, as the cloud gave it). */
+  recordFailure?(id: string, code: string, message: string): Promise<void>;
 }
 
 export interface RecordedUpload extends UploadSummary {
@@ -134,4 +165,5 @@ export interface RecordedUpload extends UploadSummary {
   /** Wall times (ISO 8601) the utterance was opened and closed. */
   start: string;
   end: string;
+  destination?: Destination;
 }

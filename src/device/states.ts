@@ -65,6 +65,15 @@ export interface Model {
   /** Utterance ids are `${idPrefix}-${seq}`: unique per run, and reproducible from a seed. */
   idPrefix: string;
   nextSeq: number;
+  /** The cloud speaks texts (Home Assistant): announcements can be taken. */
+  canAnnounce: boolean;
+  /**
+   * An announcement being fetched or played. It belongs to the speaker, not to the
+   * microphone: it plays in `idle` and in `muted` (mute closes the microphone, not the
+   * speaker), opens no capture and no upload (P1, P2), and ends before anything else
+   * uses the speaker.
+   */
+  announcement?: { id: string; playing: boolean };
 }
 
 export type DeviceEvent =
@@ -76,6 +85,8 @@ export type DeviceEvent =
   | { type: 'retention'; dontSaveRecordings: boolean }
   | { type: 'volume'; volume: number }
   | { type: 'falseWake' }
+  /** Speak this text (an MQTT command or Home Assistant's notify entity). */
+  | { type: 'announce'; text: string }
   /** The device's own end of speech on the open utterance. */
   | { type: 'speechEnded'; id: string; reason: EndReason }
   /** The cloud asked to stop capturing. */
@@ -103,7 +114,7 @@ export type DeviceEvent =
   | { type: 'partFailed'; part: CriticalPart; cause: string }
   | { type: 'partRecovered'; part: CriticalPart };
 
-export type EarconName = 'wake' | 'error' | 'mute' | 'unmute';
+export type EarconName = 'wake' | 'error' | 'mute' | 'unmute' | 'announce';
 
 export type Effect =
   /** Show the state on the LEDs. Always before the effect that opens an upload (P2). */
@@ -125,10 +136,17 @@ export type Effect =
   | { type: 'earcon'; name: EarconName }
   /** An acknowledgement of an utterance this device sent and waited on: into the ledger. */
   | { type: 'recordAck'; ack: AckInfo }
+  /** A sent utterance failed at the cloud: into the ledger, with the cloud's code. */
+  | { type: 'recordFailure'; id: string; code: string; message: string }
   /** Tell the peer, with a code, that something it sent about utterance `id` was refused. */
   | { type: 'answer'; id: string; code: ErrorCode; message: string }
   /** Something from a peer that the device does not take (stale, unknown, repeated). */
   | { type: 'ignore'; what: IgnoredKind; id: string; why: string; code?: ErrorCode }
+  /** Ask the cloud to speak a text under `id` (an announcement). */
+  | { type: 'requestAnnouncement'; id: string; text: string }
+  | { type: 'cancelAnnouncement'; id: string }
+  /** A request from outside that the device does not carry out, with the reason. */
+  | { type: 'refuse'; what: 'announce'; code: ErrorCode; why: string; text: string }
   | { type: 'setRetention'; dontSaveRecordings: boolean }
   | { type: 'setVolume'; volume: number }
   | { type: 'falseWake' }
@@ -146,6 +164,7 @@ export interface ModelOptions {
   link?: Model['link'];
   dontSaveRecordings?: boolean;
   idPrefix?: string;
+  canAnnounce?: boolean;
 }
 
 export const initialModel = (options: ModelOptions = {}): Model => ({
@@ -157,6 +176,7 @@ export const initialModel = (options: ModelOptions = {}): Model => ({
   awaitingAck: [],
   idPrefix: options.idPrefix ?? 'u',
   nextSeq: 1,
+  canAnnounce: options.canAnnounce ?? false,
 });
 
 /** The words an upload's close is reported in (simulate, logs, the ledger's `reason`). */

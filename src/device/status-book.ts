@@ -34,6 +34,7 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
   private dontSave: boolean;
   private dropped = 0;
   private ledgerHead: { seq: number; hash: string } | undefined;
+  private destination: DeviceSnapshot['destination'];
   private readonly problems = new Map<string, PartProblem>();
   private readonly counters = { wakes: 0, uploads: 0, uploadFailures: 0, falseWakes: 0 };
 
@@ -89,6 +90,12 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
     this.emit('changed');
   }
 
+  /** Where uploads go (set once from the transport). */
+  setDestination(destination: DeviceSnapshot['destination']): void {
+    this.destination = destination;
+    this.emit('changed');
+  }
+
   onDropped(total: number): void {
     this.dropped = total;
   }
@@ -117,6 +124,7 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
       dontSaveRecordings: this.dontSave,
       problems: [...this.problems.values()],
       ...(this.ledgerHead ? { ledgerHead: this.ledgerHead } : {}),
+      ...(this.destination ? { destination: { ...this.destination } } : {}),
     };
   }
 

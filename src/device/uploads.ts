@@ -62,8 +62,17 @@ export class Uploads {
   private readonly primeFrames: number;
 
   constructor(private readonly options: UploadsOptions) {
-    this.preRollSamples = Math.round((options.config.audio.preRollMs / 1000) * SAMPLE_RATE);
-    this.primeFrames = Math.ceil(this.preRollSamples / FRAME_SAMPLES);
+    // The cloud may want less than the owner allows (Home Assistant: what follows the
+    // wake word); the smaller bound is what is sent, and recorded (P3, P4).
+    const preRollMs = Math.min(
+      options.config.audio.preRollMs,
+      options.transport.maxPreRollMs ?? Number.POSITIVE_INFINITY,
+    );
+    this.preRollSamples = Math.round((preRollMs / 1000) * SAMPLE_RATE);
+    // The VAD hears the wake word whatever part of it is sent.
+    this.primeFrames = Math.ceil(
+      ((options.config.audio.preRollMs / 1000) * SAMPLE_RATE) / FRAME_SAMPLES,
+    );
   }
 
   /** Feeds a live frame; resolves to why speech ended on it, with the utterance's id. */
@@ -144,6 +153,9 @@ export class Uploads {
       sha256: record.sha256,
       start: open.wallStart,
       end: new Date().toISOString(),
+      ...(this.options.transport.destination
+        ? { destination: this.options.transport.destination }
+        : {}),
     });
     if (close.how !== 'end' || !recorded) {
       if (close.how === 'end') audio.commit(close.reason);

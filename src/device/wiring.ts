@@ -10,8 +10,10 @@ import { loadBoardProfile, type BoardProfile } from '../config/board-profile.js'
 import { diffKeys } from '../config/diff.js';
 import { withChanges } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { AssistTransport } from '../assist/transport.js';
 import { Gpio, type BackendFactory } from '../gpio/index.js';
 import { MqttBridge } from '../mqtt/index.js';
+import { discoveryIdentifier } from '../mqtt/discovery.js';
 import { Ledger } from '../privacy/ledger.js';
 import { ledgerPath } from '../privacy/ledger-path.js';
 import type { Frame } from '../shared/audio-format.js';
@@ -53,6 +55,23 @@ export interface RuntimeOptions {
   ledgerProbeMs?: number;
   /** Utterance ids are `${idPrefix}-${n}`; random unless given (simulate makes runs repeatable). */
   idPrefix?: string;
+}
+
+/**
+ * The cloud `cloud.protocol` names: earshot.v1 or Home Assistant's Assist pipeline;
+ * without `cloud.url`, the local stand-in (simulate, tests).
+ */
+function cloudTransport(config: Config, log: Logger, clock: Clock): UtteranceTransport {
+  if (!config.cloud.url) return new LocalTransport();
+  if (config.cloud.protocol === 'home-assistant') {
+    return new AssistTransport({
+      cloud: config.cloud,
+      registryIdentifier: discoveryIdentifier(config.device.id),
+      log,
+      clock,
+    });
+  }
+  return new CloudTransport(config, log);
 }
 
 /**
@@ -118,9 +137,7 @@ export class Runtime {
     });
     this.transport = options.transport
       ? options.transport(partLogger(log, 'link'))
-      : config.cloud.url
-        ? new CloudTransport(config, partLogger(log, 'link'))
-        : new LocalTransport();
+      : cloudTransport(config, partLogger(log, 'link'), clock);
     this.mqtt = config.mqtt.url
       ? new MqttBridge(
           config.mqtt,
@@ -221,6 +238,19 @@ export class Runtime {
       device.dispatch({ type: 'replyEnded', id, expectSpeech }),
     );
     transport.on('settings', (s) => this.applyCloudSettings(s));
+    transport.on('transcript', (t) => this.log.info({ id: t.id, text: t.text }, 'heard'));
+    transport.on('replyText', (r) =>
+      this.log.info(
+        {
+          id: r.id,
+          text: r.text,
+          conversation: r.conversationId,
+          followup: r.continueConversation,
+        },
+        'answer',
+      ),
+    );
+    if (transport.destination) status.setDestination(transport.destination);
     player.on('replyDone', ({ aborted, error, refused }) => {
       // A reply the device stopped itself (barge-in, mute) is already behind it.
       if (aborted && !error) return;
@@ -262,6 +292,9 @@ export class Runtime {
         device.dispatch(commandEvent(cmd));
       });
       status.onPartStatus('mqtt', mqtt.insecurity);
+      device.on('refused', (r) =>
+        mqtt.reportRefused(mqtt.topics.command.announce, r.text, r.code, r.why),
+      );
       status.on('changed', () => mqtt.update(status.snapshot()));
       // The first snapshot, published as soon as the broker is there.
       mqtt.update(status.snapshot());

@@ -342,6 +342,26 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
     this.emitSafely('command', result.command);
   }
 
+  /**
+   * The device refused a command that parsed (an announcement the cloud cannot speak,
+   * or one that comes while the speaker is busy): answered on the error topic with its
+   * registry code, like a payload that did not parse.
+   */
+  reportRefused(topic: string, text: string, code: ErrorCode, reason: string): void {
+    const rejected: RejectedCommand = {
+      topic,
+      payload: payloadExcerpt(Buffer.from(text)),
+      reason,
+      code,
+      time: new Date().toISOString(),
+    };
+    this.log.warn({ topic, code, reason }, 'MQTT command refused by the device');
+    if (this.client?.connected) {
+      void this.publish(this.client, this.topics.state.error, JSON.stringify(rejected), false);
+    }
+    this.emitSafely('rejected', rejected);
+  }
+
   private reject(
     client: MqttClient,
     topic: string,

@@ -56,6 +56,20 @@ function actionPayload(name: string) {
     .refine((v) => accepted.includes(v), `expected PRESS (or ${name})`);
 }
 
+/** A text to speak: printable, not blank; the payload limit bounds its length. */
+const announceText = z
+  .string()
+  .trim()
+  .min(1, 'empty text')
+  .refine(
+    (t) =>
+      ![...t].some((ch) => {
+        const c = ch.codePointAt(0) ?? 0;
+        return (c < 0x20 && ch !== '\n' && ch !== '\t') || c === 0x7f;
+      }),
+    'control characters in the text',
+  );
+
 const jsonVolume = z
   .number()
   .min(0, VOLUME_RANGE)
@@ -72,8 +86,9 @@ const jsonCommand = z.discriminatedUnion(
     z.strictObject({ type: z.literal('stop') }),
     z.strictObject({ type: z.literal('retention'), dontSaveRecordings: z.boolean() }),
     z.strictObject({ type: z.literal('falseWake') }),
+    z.strictObject({ type: z.literal('announce'), text: announceText }),
   ],
-  { error: 'expected "type": mute, volume, listen, stop, retention or falseWake' },
+  { error: 'expected "type": mute, volume, listen, stop, retention, falseWake or announce' },
 );
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -110,6 +125,8 @@ export function parseCommand(topics: CommandTopics, topic: string, payload: Buff
       return build(actionPayload('stop').safeParse(text), () => ({ type: 'stop' }));
     case topics.falseWake:
       return build(actionPayload('false_wake').safeParse(text), () => ({ type: 'falseWake' }));
+    case topics.announce:
+      return build(announceText.safeParse(text), (t) => ({ type: 'announce', text: t }));
     case topics.json:
       return parseJsonCommand(text);
     default:

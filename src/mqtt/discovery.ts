@@ -26,7 +26,7 @@ export interface DeviceInfo {
   model?: string;
 }
 
-export type HaComponent = 'binary_sensor' | 'button' | 'number' | 'sensor' | 'switch';
+export type HaComponent = 'binary_sensor' | 'button' | 'notify' | 'number' | 'sensor' | 'switch';
 
 export interface DiscoveryMessage {
   topic: string;
@@ -193,6 +193,24 @@ function entities(topics: MqttTopics): EntitySpec[] {
     counter('false_wakes', 'False wakes', 'falseWakes'),
     counter('dropped_frames', 'Dropped frames', 'droppedFrames'),
     {
+      component: 'notify',
+      key: 'announce',
+      name: 'Announce',
+      fields: { command_topic: c.announce, icon: 'mdi:bullhorn-outline' },
+    },
+    {
+      component: 'sensor',
+      key: 'destination',
+      name: 'Cloud destination',
+      fields: {
+        state_topic: s.destination,
+        value_template: '{{ value_json.protocol }}',
+        json_attributes_topic: s.destination,
+        entity_category: 'diagnostic',
+        icon: 'mdi:cloud-lock-outline',
+      },
+    },
+    {
       component: 'sensor',
       key: 'ledger_head',
       name: 'Ledger head',
@@ -222,6 +240,14 @@ function slug(id: string): string {
   return id.toLowerCase().replace(/[^a-z0-9_]/g, '_');
 }
 
+/**
+ * The identifier of this speaker's device block. Home Assistant's registry lists the
+ * device it made from discovery with `identifiers: [["mqtt", <this>]]`.
+ */
+export function discoveryIdentifier(deviceId: string): string {
+  return `earshot_${slug(deviceId)}`;
+}
+
 export function discoveryTopic(
   prefix: string,
   component: HaComponent,
@@ -239,7 +265,7 @@ export function discoveryMessages(
 ): DiscoveryMessage[] {
   const id = slug(device.id);
   const deviceBlock = {
-    identifiers: [`earshot_${id}`],
+    identifiers: [discoveryIdentifier(device.id)],
     name: device.name,
     model: device.model ?? 'earshot',
     manufacturer: 'earshot',

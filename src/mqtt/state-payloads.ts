@@ -76,6 +76,15 @@ export function renderState(snapshot: DeviceSnapshot, topics: StateTopics): OutM
   if (snapshot.ledgerHead) {
     out.push(retained(topics.ledgerHead, `${snapshot.ledgerHead.seq}:${snapshot.ledgerHead.hash}`));
   }
+  if (snapshot.destination) {
+    const d = snapshot.destination;
+    out.push(
+      retained(
+        topics.destination,
+        JSON.stringify({ protocol: d.protocol, host: d.host, retentionSent: d.retentionSent }),
+      ),
+    );
+  }
   // No wake yet since start: keep the retained one from before, it is still the last wake.
   if (snapshot.lastWake) {
     out.push(

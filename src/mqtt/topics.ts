@@ -33,6 +33,8 @@ export interface StateTopics {
    * outside the device (Home Assistant's history keeps every value it sees).
    */
   ledgerHead: string;
+  /** JSON `{protocol, host, retentionSent}`: where uploads go, retained. */
+  destination: string;
 }
 
 export interface CommandTopics {
@@ -42,6 +44,8 @@ export interface CommandTopics {
   listen: string;
   stop: string;
   falseWake: string;
+  /** A text to speak (an announcement); HA's `notify` entity publishes here. */
+  announce: string;
   /** A whole command as JSON, e.g. `{"type":"volume","volume":40}`. */
   json: string;
 }
@@ -78,6 +82,7 @@ export function mqttTopics(base: string): MqttTopics {
       problems: t('problems'),
       error: t('error'),
       ledgerHead: t('ledger/head'),
+      destination: t('destination'),
     },
     command: {
       mute: t('mute/set'),
@@ -86,6 +91,7 @@ export function mqttTopics(base: string): MqttTopics {
       listen: t('command/listen'),
       stop: t('command/stop'),
       falseWake: t('command/false_wake'),
+      announce: t('command/announce'),
       json: t('command'),
     },
     commandFilters: [t('+/set'), t('command'), t('command/+')],

@@ -23,7 +23,10 @@ export interface MqttStatus {
 
 /** A command payload that was refused; also published on `<base>/error`. */
 export interface RejectedCommand {
-  /** `E_BAD_MESSAGE` (malformed), `E_REMOTE_REFUSED` (not allowed from afar). */
+  /**
+   * `E_BAD_MESSAGE` (malformed), `E_REMOTE_REFUSED` (not allowed from afar), or the code
+   * the device refused a parsed command with.
+   */
   code: ErrorCode;
   topic: string;
   /** A short printable excerpt of the payload. */

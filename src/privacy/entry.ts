@@ -39,6 +39,18 @@ export const utteranceEntry = z.object({
   dontSaveRecordings: z.boolean(),
   outcome: z.enum(['sent', 'aborted', 'failed']),
   reason: z.string(),
+  /**
+   * Where it went: the protocol and host, and whether the retention choice above was
+   * sent with it. Home Assistant's API has no field for it (P7 cannot be sent there):
+   * `retentionSent: false` says so in the record itself. Absent in older entries.
+   */
+  destination: z
+    .object({
+      protocol: z.enum(['earshot', 'home-assistant']),
+      host: z.string(),
+      retentionSent: z.boolean(),
+    })
+    .optional(),
 });
 
 /** The cloud's acknowledgement of an utterance, recorded when it arrives. */
@@ -55,14 +67,28 @@ export const ackEntry = z.object({
   receipt: z.object({ deviceId: z.string(), time: z.string(), signature: z.string() }).optional(),
 });
 
-export const ledgerEntry = z.discriminatedUnion('type', [utteranceEntry, ackEntry]);
+/**
+ * A request that was sent and then failed at the cloud (no answer: the cloud's own
+ * code, e.g. Home Assistant's `stt-no-text-recognized`), recorded when it is known.
+ */
+export const failureEntry = z.object({
+  ...common,
+  type: z.literal('failure'),
+  id: z.string(),
+  code: z.string(),
+  message: z.string(),
+});
+
+export const ledgerEntry = z.discriminatedUnion('type', [utteranceEntry, ackEntry, failureEntry]);
 export type LedgerEntry = z.infer<typeof ledgerEntry>;
 export type UtteranceEntry = z.infer<typeof utteranceEntry>;
 export type AckEntry = z.infer<typeof ackEntry>;
+export type FailureEntry = z.infer<typeof failureEntry>;
 
 type Chained = 'v' | 'seq' | 'time' | 'prev' | 'afterTorn';
 /** What a caller hands to the ledger; the chain fields are filled in by the writer. */
-export type NewEntry = Omit<UtteranceEntry, Chained> | Omit<AckEntry, Chained>;
+export type NewEntry =
+  Omit<UtteranceEntry, Chained> | Omit<AckEntry, Chained> | Omit<FailureEntry, Chained>;
 
 export function lineHash(line: string | Buffer): string {
   return createHash('sha256').update(line).digest('hex');

@@ -90,6 +90,7 @@ export function checkReceipts(
       utterances.set(e.id, e);
       continue;
     }
+    if (e.type !== 'ack') continue;
     const problem = checkAck(e, utterances.get(e.id), key, file);
     if (problem) return { report, problem };
     if (!e.receipt) continue;

@@ -57,6 +57,8 @@ export interface DeviceSnapshot {
   problems: PartProblem[];
   /** The newest ledger entry: its sequence number and line hash (published as an anchor). */
   ledgerHead?: { seq: number; hash: string };
+  /** Where uploads go, and whether the retention choice travels with them (P7). */
+  destination?: { protocol: string; host: string; retentionSent: boolean };
 }
 
 /** Commands from outside (MQTT, buttons mapped by the device), validated before use. */
@@ -66,4 +68,6 @@ export type DeviceCommand =
   | { type: 'listen' }
   | { type: 'stop' }
   | { type: 'retention'; dontSaveRecordings: boolean }
-  | { type: 'falseWake' };
+  | { type: 'falseWake' }
+  /** Speak this text (needs a cloud that speaks texts: Home Assistant). */
+  | { type: 'announce'; text: string };

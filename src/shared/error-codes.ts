@@ -158,6 +158,64 @@ export const ERROR_CODES = {
   },
   E_OPEN: { part: 'link', meaning: 'The transport could not open an utterance.' },
 
+  E_SECRET_FILE: {
+    part: 'link',
+    meaning:
+      'A secret file (e.g. `cloud.tokenFile`) cannot be read, is empty, or others may read it.',
+    hint: 'chmod 600 FILE (readable by the service user only).',
+  },
+  E_TEXT_UNSUPPORTED: {
+    part: 'link',
+    meaning:
+      'The configured cloud takes no text requests (announcements, `earshot ask`): earshot.v1 carries audio only.',
+    hint: 'Use cloud.protocol: home-assistant.',
+  },
+  E_ANNOUNCE_BUSY: {
+    part: 'device',
+    meaning:
+      'An announcement was refused: the speaker is listening, thinking, speaking or announcing, or offline.',
+  },
+
+  // Home Assistant Assist (cloud.protocol: home-assistant)
+  E_ASSIST_AUTH: {
+    part: 'assist',
+    meaning: 'Home Assistant refused the access token (auth_invalid).',
+    hint: 'Make a long-lived access token (your HA profile, Security tab) and put it in cloud.tokenFile.',
+  },
+  E_ASSIST_HOLD_OVERFLOW: {
+    part: 'assist',
+    meaning: 'Home Assistant did not start the run before the audio held for it filled its bound.',
+    hint: 'HA is slow or overloaded; see cloud.assist.holdMs.',
+  },
+  E_ASSIST_TIMEOUT: {
+    part: 'assist',
+    meaning: 'Home Assistant did not finish a pipeline run in time (cloud.assist.runTimeoutMs).',
+  },
+  E_ASSIST_TTS_URL: {
+    part: 'assist',
+    meaning: 'The spoken answer is on another host than Home Assistant: not fetched.',
+  },
+  E_ASSIST_TTS_HTTP: {
+    part: 'assist',
+    meaning: 'Fetching the spoken answer failed (HTTP status, TLS or connection).',
+  },
+  E_ASSIST_TTS_FORMAT: {
+    part: 'assist',
+    meaning: 'The spoken answer is not mp3, wav or flac, or does not decode.',
+  },
+  E_ASSIST_TTS_TOO_LARGE: {
+    part: 'assist',
+    meaning: 'The spoken answer is larger than cloud.assist.ttsMaxBytes.',
+  },
+  E_ASSIST_TTS_TIMEOUT: {
+    part: 'assist',
+    meaning: 'The spoken answer stalled: no byte for cloud.assist.ttsTimeoutMs while it was read.',
+  },
+  E_ASSIST_BUSY: {
+    part: 'assist',
+    meaning: 'Too many commands wait for Home Assistant on one connection.',
+  },
+
   // the earshot.v1 protocol (on the wire, both ways)
   E_BAD_JSON: { part: 'protocol', meaning: 'A text frame was not JSON.' },
   E_BAD_MESSAGE: { part: 'protocol', meaning: 'A message does not match its schema.' },

@@ -13,6 +13,7 @@ const ALL = [
   'demo',
   'run',
   'simulate',
+  'ask',
   'doctor',
   'ledger',
   'mqtt',

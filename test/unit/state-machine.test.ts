@@ -308,7 +308,7 @@ const table: Row[] = [
     'up',
     { type: 'utteranceFailed', id: 'd-1', code: 'E_INTERNAL', message: 'x' },
     'idle',
-    ['show:idle', 'cancelReplyTimer', 'earcon:error'],
+    ['show:idle', 'cancelReplyTimer', 'recordFailure', 'earcon:error'],
   ],
   [
     'its ledger entry could not be written',

@@ -3,6 +3,7 @@ import { audioDevices } from '../../device/wiring.js';
 import { loadBoardProfile } from '../../config/board-profile.js';
 import { ledgerPath } from '../../privacy/ledger-path.js';
 import { addConfigOptions, configFromOptions, type ConfigOptions } from '../config-options.js';
+import { checkAssist } from '../doctor/assist-check.js';
 import { checkBoard } from '../doctor/board-checks.js';
 import { checkCertificates } from '../doctor/cert-checks.js';
 import { runCheck, type CheckResult } from '../doctor/check.js';
@@ -58,7 +59,14 @@ export function registerDoctor(program: Command): void {
       ['wake word', true, () => checkWake(config)],
       ['gpio', true, () => checkGpio(config)],
       ['certificates', true, () => checkCertificates(config)],
-      ['cloud', true, () => checkCloud(config, timeoutMs)],
+      [
+        'cloud',
+        true,
+        () =>
+          config.cloud.protocol === 'home-assistant'
+            ? checkAssist(config, timeoutMs)
+            : checkCloud(config, timeoutMs),
+      ],
       ['mqtt', false, () => checkMqtt(config, timeoutMs)],
       ['clock', true, checkClock],
       ['ledger space', true, () => checkLedgerSpace(ledgerPath(config))],

@@ -11,6 +11,7 @@ export const commandLoaders: ReadonlyArray<{ name: string; load: () => Promise<R
   { name: 'demo', load: async () => (await import('./demo.js')).registerDemo },
   { name: 'run', load: async () => (await import('./run.js')).registerRun },
   { name: 'simulate', load: async () => (await import('./simulate.js')).registerSimulate },
+  { name: 'ask', load: async () => (await import('./ask.js')).registerAsk },
   { name: 'doctor', load: async () => (await import('./doctor.js')).registerDoctor },
   { name: 'ledger', load: async () => (await import('./ledger.js')).registerLedger },
   { name: 'mqtt', load: async () => (await import('./mqtt.js')).registerMqtt },

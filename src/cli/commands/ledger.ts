@@ -196,7 +196,11 @@ function reportProblems(result: VerifyResult): void {
 
 function table(entries: LedgerEntry[]): string {
   const acks = new Map<string, boolean>();
-  for (const e of entries) if (e.type === 'ack') acks.set(e.id, e.stored);
+  const failures = new Map<string, string>();
+  for (const e of entries) {
+    if (e.type === 'ack') acks.set(e.id, e.stored);
+    if (e.type === 'failure') failures.set(e.id, e.code);
+  }
   const rows = [['time', 'trigger', 'seconds', 'bytes', 'outcome', 'saved by cloud', 'sha256']];
   for (const e of entries) {
     if (e.type !== 'utterance') continue;
@@ -210,8 +214,18 @@ function table(entries: LedgerEntry[]): string {
       trig,
       (e.durationMs / 1000).toFixed(1),
       String(e.bytes),
-      e.outcome === 'sent' ? 'sent' : `${e.outcome} (${e.reason})`,
-      ack === undefined ? '-' : ack ? 'yes' : 'no',
+      e.outcome !== 'sent'
+        ? `${e.outcome} (${e.reason})`
+        : failures.has(e.id)
+          ? `sent, no answer (${failures.get(e.id)})`
+          : 'sent',
+      ack !== undefined
+        ? ack
+          ? 'yes'
+          : 'no'
+        : e.destination?.retentionSent === false
+          ? `not asked (${e.destination.protocol})`
+          : '-',
       e.sha256.slice(0, 12),
     ]);
   }

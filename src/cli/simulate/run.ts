@@ -35,6 +35,27 @@ export type SimEvent =
       ack?: { stored: boolean; t: number };
     }
   | { event: 'press'; t: number; name: string }
+  /** What the cloud heard (Home Assistant's speech-to-text). */
+  | { event: 'transcript'; t: number; id: string; text: string }
+  /** The answer's text, before its audio; a follow-up continues `conversationId`. */
+  | {
+      event: 'reply';
+      t: number;
+      id: string;
+      text: string;
+      conversationId?: string;
+      continueConversation: boolean;
+    }
+  /** A reply (or announcement) finished playing: what reached the sink. */
+  | {
+      event: 'played';
+      t: number;
+      id: string;
+      bytes: number;
+      sampleRate: number;
+      seconds: number;
+      aborted: boolean;
+    }
   | {
       event: 'summary';
       t: number;
@@ -227,6 +248,7 @@ export async function simulate(options: SimulateOptions): Promise<SimEvent & { e
     if (s.status === 'up') link.reached = true;
     else if (s.status === 'down' && s.cause && s.cause !== 'stopped') link.cause = s.cause;
   });
+  watchAnswers(runtime, emit, now);
   runtime.gpio.on('led', (e) =>
     emit({
       event: 'led',
@@ -324,4 +346,37 @@ async function settle(
     manual?.advanceBy(5);
   }
   await runtime.player.idle();
+}
+
+/** The cloud's words (transcript, answer) and the replies that played, as events. */
+function watchAnswers(runtime: Runtime, emit: (e: SimEvent) => void, now: () => number): void {
+  const { transport, player, device } = runtime;
+  transport.on('transcript', (x) =>
+    emit({ event: 'transcript', t: now(), id: x.id, text: x.text }),
+  );
+  transport.on('replyText', (r) =>
+    emit({
+      event: 'reply',
+      t: now(),
+      id: r.id,
+      text: r.text,
+      ...(r.conversationId ? { conversationId: r.conversationId } : {}),
+      continueConversation: r.continueConversation,
+    }),
+  );
+  let playing: { id: string; sampleRate: number } | undefined;
+  // Registered after the wiring's listener: the device has already taken it (or not).
+  transport.on('replyStart', ({ id, format }) => {
+    const m = device.model;
+    const taken =
+      (m.state.name === 'speaking' && m.state.utterance.id === id) || m.announcement?.id === id;
+    if (taken) playing = { id, sampleRate: format.sampleRate };
+  });
+  player.on('replyDone', ({ aborted, bytes }) => {
+    if (!playing) return;
+    const { id, sampleRate } = playing;
+    playing = undefined;
+    const seconds = Math.round((bytes / 2 / sampleRate) * 1000) / 1000;
+    emit({ event: 'played', t: now(), id, bytes, sampleRate, seconds, aborted });
+  });
 }

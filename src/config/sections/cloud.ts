@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assistSection } from './assist.js';
 
 /**
  * The device <-> cloud link (`src/link`). TLS only (P6): `wss://` verified by the
@@ -8,6 +9,11 @@ import { z } from 'zod';
  */
 export const cloudSection = z
   .strictObject({
+    /**
+     * Which cloud protocol `url` speaks: `earshot` (earshot.v1, the reference cloud) or
+     * `home-assistant` (Home Assistant's Assist pipeline over its WebSocket API).
+     */
+    protocol: z.enum(['earshot', 'home-assistant']).default('earshot'),
     /** `wss://host:port/path`. Unset: uploads go nowhere and the device stays offline. */
     url: z
       .string()
@@ -28,6 +34,13 @@ export const cloudSection = z
     receiptKey: z.string().min(1).optional(),
     /** Bearer token sent in the Authorization header on connect. Secret. */
     token: z.string().min(1).optional(),
+    /**
+     * File holding the token (for Home Assistant: a long-lived access token). Read on
+     * every connect, refused when group or others may read it; never logged.
+     */
+    tokenFile: z.string().min(1).optional(),
+    /** Home Assistant Assist settings (with `protocol: home-assistant`). */
+    assist: assistSection,
     /** Development only: allow plain ws:// (logged loudly on every connect). Never disables certificate checks. */
     insecure: z.boolean().default(false),
     /** Interval between WebSocket pings that check the connection is alive. */
@@ -76,6 +89,19 @@ export const cloudSection = z
     message:
       'plain ws:// is refused (audio would travel unencrypted); use wss:// or set insecure: true',
     path: ['url'],
+  })
+  .refine((c) => !(c.token && c.tokenFile), {
+    message: 'token and tokenFile are two ways to give one token: set one',
+    path: ['tokenFile'],
+  })
+  .refine((c) => !c.tokenFile || c.protocol === 'home-assistant', {
+    message: 'tokenFile is read for protocol: home-assistant; the earshot protocol takes token',
+    path: ['tokenFile'],
+  })
+  .refine((c) => c.protocol !== 'home-assistant' || !c.url || c.token || c.tokenFile, {
+    message:
+      'Home Assistant needs a long-lived access token: set tokenFile (a file readable by the service user only)',
+    path: ['tokenFile'],
   })
   .refine((c) => Boolean(c.cert) === Boolean(c.key), {
     message: 'cert and key go together (mutual TLS): set both or neither',

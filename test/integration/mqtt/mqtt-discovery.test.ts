@@ -38,7 +38,7 @@ const SNAPSHOT = {
 } as const satisfies DeviceSnapshot;
 
 const TOPIC =
-  /^homeassistant\/(binary_sensor|button|number|sensor|switch)\/([a-zA-Z0-9_-]+)\/([a-zA-Z0-9_-]+)\/config$/;
+  /^homeassistant\/(binary_sensor|button|notify|number|sensor|switch)\/([a-zA-Z0-9_-]+)\/([a-zA-Z0-9_-]+)\/config$/;
 const REQUIRED = [
   'switch/mute',
   'sensor/state',
@@ -110,8 +110,11 @@ describe('Home Assistant discovery on a broker', () => {
         manufacturer: expect.any(String),
         sw_version: '1.2.3',
       });
-      if (m![1] !== 'button') expect(String(config.state_topic)).toMatch(`earshot/${device.id}/`);
-      if (['switch', 'number', 'button'].includes(m![1]!)) {
+      // Buttons and notify only take commands; everything else shows a state.
+      if (m![1] !== 'button' && m![1] !== 'notify') {
+        expect(String(config.state_topic)).toMatch(`earshot/${device.id}/`);
+      }
+      if (['switch', 'number', 'button', 'notify'].includes(m![1]!)) {
         expect(String(config.command_topic)).toMatch(`earshot/${device.id}/`);
       }
     }

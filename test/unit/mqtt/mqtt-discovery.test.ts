@@ -24,6 +24,7 @@ const snapshot: DeviceSnapshot = {
   dontSaveRecordings: true,
   problems: [{ part: 'gpio', code: 'E_GPIO_SIMULATED', message: 'no GPIO chip' }],
   ledgerHead: { seq: 7, hash: 'a'.repeat(64) },
+  destination: { protocol: 'home-assistant', host: 'ha.lan:8123', retentionSent: false },
 };
 
 function entity(component: string, key: string): Record<string, unknown> {
@@ -50,13 +51,15 @@ describe('Home Assistant discovery configs', () => {
         'switch.dont_save_recordings',
         'sensor.last_wake_score',
         'sensor.link',
+        'notify.announce',
+        'sensor.destination',
       ]),
     );
   });
 
   it('uses <prefix>/<component>/<node_id>/<object_id>/config topics, one per entity', () => {
     const pattern =
-      /^homeassistant\/(binary_sensor|button|number|sensor|switch)\/living-room\/[a-z0-9_]+\/config$/;
+      /^homeassistant\/(binary_sensor|button|notify|number|sensor|switch)\/living-room\/[a-z0-9_]+\/config$/;
     for (const m of messages) {
       expect(m.topic).toMatch(pattern);
       expect(m.topic).toBe(`homeassistant/${m.component}/living-room/${m.key}/config`);
@@ -147,6 +150,9 @@ describe('Home Assistant discovery configs', () => {
         sent.push([c.command_topic, String(c.payload_press)]);
       } else if (m.component === 'number') {
         sent.push([c.command_topic, String(c.min)], [c.command_topic, String(c.max)]);
+      } else if (m.component === 'notify') {
+        // HA's notify publishes the message text as it is (mqtt/notify.py).
+        sent.push([c.command_topic, 'Dinner is ready']);
       }
     }
     expect(sent.length).toBeGreaterThanOrEqual(9);
