@@ -28,6 +28,7 @@ export const SLOW_FILES = [
   'test/integration/assist/assist-daemon.test.ts',
   // The trust-boundary attacks: whole daemons and clouds under attack for seconds each.
   'test/adversarial/device-evil-cloud.test.ts',
+  'test/adversarial/ledger-tamper.test.ts',
 ];
 
 export default mergeConfig(
