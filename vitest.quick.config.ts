@@ -29,6 +29,7 @@ export const SLOW_FILES = [
   // The trust-boundary attacks: whole daemons and clouds under attack for seconds each.
   'test/adversarial/device-evil-cloud.test.ts',
   'test/adversarial/ledger-tamper.test.ts',
+  'test/adversarial/reference-cloud.test.ts',
 ];
 
 export default mergeConfig(
