@@ -30,6 +30,7 @@ export const SLOW_FILES = [
   'test/adversarial/device-evil-cloud.test.ts',
   'test/adversarial/ledger-tamper.test.ts',
   'test/adversarial/reference-cloud.test.ts',
+  'test/adversarial/mqtt-remote.test.ts',
 ];
 
 export default mergeConfig(
