@@ -31,6 +31,7 @@ export const SLOW_FILES = [
   'test/adversarial/ledger-tamper.test.ts',
   'test/adversarial/reference-cloud.test.ts',
   'test/adversarial/mqtt-remote.test.ts',
+  'test/adversarial/small-findings.test.ts',
 ];
 
 export default mergeConfig(
