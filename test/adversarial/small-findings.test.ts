@@ -131,6 +131,9 @@ describe('the smaller findings', { timeout: 60_000 }, () => {
     await link.stop();
     const sessions = evil.sessions.length;
     await evil.close();
+    process.stdout.write(
+      `adversarial backoff figures: ${JSON.stringify({ seconds: 8, sessions })}\n`,
+    );
     // Reset on every hello.ok this would be one every ~100 ms (about 80 in 8 s).
     expect(sessions).toBeGreaterThan(2);
     expect(sessions).toBeLessThanOrEqual(8);
