@@ -243,7 +243,8 @@ describe('a hostile cloud against earshot run', { timeout: 90_000 }, () => {
       rssStartMiB: memory.first,
       rssMaxMiB: memory.max,
       cause: drop?.cause,
-      audioFrameDropLogs: dropped.length,
+      // Not asserted: on this shared machine the two CPUs are also busy with the tests.
+      audioFramesDropped: dropped.at(-1)?.dropped ?? 0,
     };
     // The device comes back to a cloud that behaves.
     await evil.nextSession(evil.sessions.length - 1);

@@ -21,7 +21,6 @@ export class EvilSession {
   /** Bytes of binary frames (upload audio) from the device. */
   audioBytes = 0;
   readonly closed: Promise<void>;
-  private readonly waiters: Array<() => void> = [];
 
   constructor(readonly ws: WebSocket) {
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
@@ -35,7 +34,6 @@ export class EvilSession {
           // not JSON: the device never sends that
         }
       }
-      for (const w of this.waiters.splice(0)) w();
     });
     ws.on('error', () => undefined);
   }
@@ -62,29 +60,6 @@ export class EvilSession {
   /** Stops reading the socket: what the device sends piles up in the kernel, then in the device. */
   stopReading(): void {
     this.ws.pause();
-  }
-
-  /** Resolves with the first message (already received or to come) that matches. */
-  async waitFor(
-    match: (m: DeviceJson) => boolean,
-    what: string,
-    timeoutMs = 30_000,
-  ): Promise<DeviceJson> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.messages.find(match);
-      if (found) return found;
-      if (!this.open) throw new Error(`connection closed before ${what}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 200));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
   }
 }
 
