@@ -26,6 +26,12 @@ export const SLOW_FILES = [
   // Home Assistant: two requests at real time each, and a daemon on the paced microphone.
   'test/integration/assist/assist-failures.test.ts',
   'test/integration/assist/assist-daemon.test.ts',
+  // The trust-boundary attacks: whole daemons and clouds under attack for seconds each.
+  'test/adversarial/device-evil-cloud.test.ts',
+  'test/adversarial/ledger-tamper.test.ts',
+  'test/adversarial/reference-cloud.test.ts',
+  'test/adversarial/mqtt-remote.test.ts',
+  'test/adversarial/small-findings.test.ts',
 ];
 
 export default mergeConfig(

@@ -72,6 +72,10 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     res.end(`earshot cloud: connect with a WebSocket, subprotocol ${SUBPROTOCOL}\n`);
   });
   https.on('tlsClientError', (err) => log.debug({ err: errorMessage(err) }, 'TLS client error'));
+  // A socket that finished TLS but never sends (or never finishes) its upgrade request is
+  // closed once it has been silent this long: Node's headersTimeout alone does not close
+  // it. ws clears the timeout on the upgrade; then the hello timeout takes over.
+  https.setTimeout(limits.handshakeTimeoutMs);
   // Sockets that are not (yet) WebSockets count too: beyond this the kernel's are refused.
   https.maxConnections = limits.maxConnections * 2;
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { alsaFileConfig } from './alsa.js';
 
@@ -51,5 +51,46 @@ export class PacedFifoMic {
     clearInterval(this.timer);
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+/**
+ * A sound card that plays at real time: an ALSA file PCM whose output file is a FIFO the
+ * test drains at `bytesPerSecond` (16 kHz s16le mono: 32 000). The real `aplay` writes
+ * into it and blocks when the pipe is full, exactly as on a card that plays no faster
+ * than real time, so its stdin fills and the daemon's backpressure is the real one.
+ * While `stalled`, nothing is drained (a card that stopped consuming).
+ */
+export class PacedFifoSpeaker {
+  readonly fifo: string;
+  /** Bytes the "card" has played. */
+  played = 0;
+  stalled = false;
+  private readonly fd: number;
+  private readonly timer: NodeJS.Timeout;
+  private readonly buf = Buffer.alloc(65_536);
+
+  constructor(dir: string, bytesPerSecond = 32_000) {
+    this.fifo = join(dir, 'speaker.fifo');
+    execFileSync('mkfifo', [this.fifo]);
+    // Read-write, non-blocking: aplay's open never waits for a reader, reads never block.
+    this.fd = openSync(this.fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    const perTick = Math.round(bytesPerSecond / 8);
+    this.timer = setInterval(() => {
+      if (!this.stalled) this.drain(perTick);
+    }, 125);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    closeSync(this.fd);
+  }
+
+  private drain(n: number): void {
+    try {
+      this.played += readSync(this.fd, this.buf, 0, Math.min(n, this.buf.length), null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    }
   }
 }

@@ -64,6 +64,10 @@ export function registerCloud(program: Command): void {
     )
     .option('--store <dir>', 'keep recordings as WAV here, only when a device allows it')
     .option('--open', 'accept any device, with neither --ca nor --token (development only)')
+    .option(
+      '--receipt-key <file>',
+      'sign every acknowledgement with this Ed25519 private key (PEM); devices pin its public key (cloud.receiptKey)',
+    )
     .option('--max-payload <bytes>', 'largest frame accepted', integer('--max-payload', 1024))
     .addOption(
       new Option('--voice <engine>', 'speech engine for replies')
@@ -122,6 +126,7 @@ export function registerCloud(program: Command): void {
         ca: flags.ca,
         token,
         store: flags.store,
+        receiptKey: flags.receiptKey,
         ...(flags.maxPayload !== undefined ? { maxPayloadBytes: flags.maxPayload } : {}),
         voice: flags.voice,
         logger,

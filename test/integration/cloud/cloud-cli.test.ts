@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudLink } from '../../../src/link/index.js';
 import { silentLogger } from '../../../src/shared/logger.js';
+import { loadReceiptPublicKey, verifyReceipt } from '../../../src/shared/receipt.js';
 import { cliPath } from '../../helpers/paths.js';
 import { makeCerts, type TestCerts } from '../../helpers/tls-certs.js';
 import { linkSettings, pcm, waitForEvent, waitForStatus } from '../../helpers/tls-link.js';
@@ -123,5 +125,81 @@ describe('earshot cloud', () => {
     );
     open.child.kill('SIGTERM');
     expect(await exited(open.child)).toBe(0);
+  });
+
+  it('signs every acknowledgement with --receipt-key, and the device verifies it', async () => {
+    const priv = join(certs.dir, 'receipt.key');
+    const pub = join(certs.dir, 'receipt.pub');
+    execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', priv]);
+    execFileSync('openssl', ['pkey', '-in', priv, '-pubout', '-out', pub]);
+    const { child, firstLine } = cloud([
+      '--port',
+      '0',
+      '--cert',
+      certs.serverCert,
+      '--key',
+      certs.serverKey,
+      '--ca',
+      certs.ca,
+      '--receipt-key',
+      priv,
+      '--reply',
+      'none',
+      '--log-level',
+      'warn',
+    ]);
+    const port = Number(/:(\d+)$/.exec(await firstLine)![1]);
+    const key = loadReceiptPublicKey(pub);
+    // The device pins the public key: an acknowledgement without a valid receipt is refused.
+    const link = new CloudLink({
+      cloud: linkSettings(certs, { url: `wss://127.0.0.1:${port}` }),
+      hello: { deviceId: 'cli-dev', firmware: 'test', dontSaveRecordings: true },
+      logger: silentLogger(),
+      receiptKey: key,
+    });
+    const up = waitForStatus(link, 'up');
+    link.start();
+    await up;
+    type Ack = {
+      id: string;
+      stored: boolean;
+      bytes: number;
+      sha256?: string;
+      receipt?: { time: string; signature: string };
+    };
+    const acked = waitForEvent<Ack>(link, 'ack');
+    const audio = pcm(32_000);
+    const handle = link.openUtterance({ trigger: { kind: 'button' }, preRollMs: 0 });
+    handle.write(audio);
+    handle.end('speechEnd');
+    const ack = await acked;
+    const sha256 = createHash('sha256').update(audio).digest('hex');
+    expect(ack).toMatchObject({ id: handle.id, stored: false, bytes: audio.length, sha256 });
+    expect(ack.receipt).toBeDefined();
+    const facts = { deviceId: 'cli-dev', id: handle.id, sha256, bytes: audio.length };
+    const signed = { ...facts, stored: false, aborted: false, time: ack.receipt!.time };
+    expect(verifyReceipt(signed, ack.receipt!.signature, key)).toBe(true);
+    // The signature covers the facts: a receipt claiming the cloud kept the audio fails.
+    expect(verifyReceipt({ ...signed, stored: true }, ack.receipt!.signature, key)).toBe(false);
+    await link.stop();
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  });
+
+  it('exits 1 naming the receipt key when it is not an Ed25519 private key', async () => {
+    const { child, stderr } = cloud([
+      '--port',
+      '0',
+      '--cert',
+      certs.serverCert,
+      '--key',
+      certs.serverKey,
+      '--ca',
+      certs.ca,
+      '--receipt-key',
+      certs.ca,
+    ]);
+    expect(await exited(child)).toBe(1);
+    expect(stderr()).toMatch(/E_RECEIPT_KEY/);
   });
 });
