@@ -7,6 +7,7 @@ import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { DeviceStateName } from '../shared/device-status.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { LogBudget } from '../shared/log-budget.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import type { Detection, WakeDetector } from '../wake/detector.js';
 import { transition } from './machine.js';
@@ -26,6 +27,13 @@ import {
 } from './states.js';
 import { Uploads, type UploadRecord } from './uploads.js';
 import type { SpeechEndDetector } from './utterance-audio.js';
+
+/**
+ * Lines per kind of refused cloud message per window: the same budget as the answers
+ * to the cloud (20 per 10 s), so the log shows as much as the peer is told.
+ */
+const IGNORED_LOG_MAX = 20;
+const IGNORED_LOG_WINDOW_MS = 10_000;
 
 export type { UploadRecord } from './uploads.js';
 
@@ -80,11 +88,25 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
   private dispatching = false;
   private lastShown: DeviceStateName = 'booting';
   private readonly log: Logger;
+  /** Warnings about refused peer messages: a flood is counted, not written line by line. */
+  private readonly ignoredLog: LogBudget;
 
   constructor(private readonly parts: DeviceParts) {
     super();
     const { config } = parts;
     this.log = parts.log;
+    this.ignoredLog = new LogBudget({
+      max: IGNORED_LOG_MAX,
+      windowMs: IGNORED_LOG_WINDOW_MS,
+      clock: parts.clock,
+      summary: (key, unlogged) => {
+        const [what, code] = key.split(' ');
+        this.log.warn(
+          { what, ...(code ? { code } : {}), unlogged },
+          `ignored: ${unlogged} more of the same not logged (over ${IGNORED_LOG_MAX} per ${IGNORED_LOG_WINDOW_MS / 1000} s)`,
+        );
+      },
+    });
     this.uploads = new Uploads({
       config,
       clock: parts.clock,
@@ -129,6 +151,7 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
       this.log.info(`shutdown while ${s}: the reply is abandoned`);
     }
     this.dispatch({ type: 'stop' });
+    this.ignoredLog.flush();
     this.parts.clock.clearTimeout(this.replyTimer);
     this.replyTimer = undefined;
   }
@@ -255,10 +278,12 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
       case 'ignore':
         // With a code, the peer is told too (answers are rate-limited by the transport).
         if (effect.code) transport.answer?.(effect.code, effect.why, effect.id);
-        this.log.warn(
-          { what: effect.what, id: effect.id, state: this.state, code: effect.code },
-          `ignored: ${effect.why}`,
-        );
+        if (this.ignoredLog.take(`${effect.what} ${effect.code ?? ''}`.trim())) {
+          this.log.warn(
+            { what: effect.what, id: effect.id, state: this.state, code: effect.code },
+            `ignored: ${effect.why}`,
+          );
+        }
         this.emit('ignored', {
           what: effect.what,
           id: effect.id,
