@@ -4,6 +4,7 @@ import { verifyReceipt } from '../shared/receipt.js';
 import { BYTES_PER_SAMPLE, CHANNELS, SAMPLE_RATE } from '../shared/audio-format.js';
 import { RealClock, type Clock } from '../shared/clock.js';
 import { EarshotError } from '../shared/errors.js';
+import { RateWindow } from '../shared/rate-window.js';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import { Connection, type ConnectionOptions } from './connection.js';
@@ -54,9 +55,11 @@ export interface CloudLinkOptions {
   /** Random source for the backoff jitter, in [0, 1) (tests inject one). */
   random?: () => number;
   /**
-   * At most this many `error` answers (and warnings) per window; past it protocol
-   * errors are still emitted but only logged at debug level, so a cloud that
-   * floods garbage cannot flood the journal or make us flood it back.
+   * At most this many `error` answers (and warnings) per window and code; past it
+   * protocol errors are still emitted but only logged at debug level, so a cloud that
+   * floods garbage cannot flood the journal or make us flood it back. Per code, so a
+   * flood of one refusal (forged acks) does not silence another (a reply overflow);
+   * codes are a closed set, so the total stays bounded.
    */
   errorAnswers?: { max: number; windowMs: number };
   /** The cloud's receipt public key: acknowledgements must carry a receipt it verifies. */
@@ -84,7 +87,7 @@ export class CloudLink extends TypedEmitter<CloudLinkEvents> {
   private readonly replies: ReplyTracker;
   private lastStatus: LinkStatusEvent = { status: 'down', cause: 'not started' };
   private readonly clock: Clock;
-  private errorWindow = { start: -Infinity, count: 0 };
+  private readonly answerWindows = new Map<ErrorCode, RateWindow>();
 
   /** Throws EarshotError (E_LINK_CONFIG, E_LINK_INSECURE, E_LINK_TLS_FILE) for a bad setup. */
   constructor(private readonly options: CloudLinkOptions) {
@@ -328,11 +331,13 @@ export class CloudLink extends TypedEmitter<CloudLinkEvents> {
 
   /** Logs a protocol error and answers it with `error`, within the rate limit. */
   private answer(code: ErrorCode, message: string, id?: string): void {
-    const { max, windowMs } = this.options.errorAnswers ?? { max: 20, windowMs: 10_000 };
-    const now = this.clock.now();
-    if (now - this.errorWindow.start >= windowMs) this.errorWindow = { start: now, count: 0 };
-    this.errorWindow.count += 1;
-    if (this.errorWindow.count > max) {
+    let window = this.answerWindows.get(code);
+    if (!window) {
+      const { max, windowMs } = this.options.errorAnswers ?? { max: 20, windowMs: 10_000 };
+      window = new RateWindow(max, windowMs, () => this.clock.now());
+      this.answerWindows.set(code, window);
+    }
+    if (!window.take()) {
       this.log.debug({ code, id }, `protocol error (not answered: rate limit): ${message}`);
       return;
     }

@@ -404,7 +404,7 @@ describe('a hostile cloud against earshot run', { timeout: 90_000 }, () => {
     ).length;
     expect(refusedUnknown).toBe(101); // 100 forged, 1 duplicate
     expect(refusedIntegrity).toBe(1);
-    // The forger is told, within the device's answer budget (20 per 10 s).
+    // The forger is told, within the device's answer budget (20 per 10 s and code).
     const answered = forger.errors('E_UNKNOWN_UTTERANCE').length;
     expect(answered).toBeGreaterThan(0);
     expect(answered).toBeLessThanOrEqual(20);

@@ -94,12 +94,18 @@ describe('device side: garbage from the cloud', () => {
     const answers = deviceErrors(pair.cloud);
     const problems = record<ProtocolErrorEvent>(pair.link, 'protocolError');
     for (let i = 0; i < 30; i++) pair.cloud.broadcast(JSON.stringify({ type: `junk-${i}` }));
+    // Another kind of refusal keeps its own budget: the flood does not silence it.
+    pair.cloud.broadcast('{not json');
     pair.cloud.broadcast(JSON.stringify({ type: 'ping', nonce: 'after' }));
     let pong = false;
     pair.cloud.events.on('message', (_s: string, m: DeviceMessage) => (pong ||= m.type === 'pong'));
     // The pong to the last frame arrives after every error answer the link sent.
-    await waitUntil(() => problems.length === 30 && pong, 'thirty protocol errors and the pong');
-    expect(answers).toHaveLength(5);
+    await waitUntil(
+      () => problems.length === 31 && pong,
+      'thirty-one protocol errors and the pong',
+    );
+    expect(answers.filter((a) => a.code === 'E_UNKNOWN_TYPE')).toHaveLength(5);
+    expect(answers.filter((a) => a.code !== 'E_UNKNOWN_TYPE')).toHaveLength(1);
     expect(pair.link.isUp).toBe(true);
   });
 
