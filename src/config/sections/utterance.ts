@@ -28,6 +28,20 @@ export const utteranceSection = z
      * the cut-offs stop falling (`npm run bench:vad -- --sweep`).
      */
     wakeTailMs: z.number().int().min(0).max(2000).default(480),
+    /**
+     * Silero VAD: a frame whose speech probability falls below this is no longer speech
+     * (a frame at or above it always is). 0.5 ends speech sooner in noise than the
+     * model's usual 0.35, where the probability lingers after the last word
+     * (`npm run bench:vad -- --sweep`).
+     */
+    speechEndThreshold: z.number().min(0.05).max(0.95).default(0.5),
+    /**
+     * Silero VAD: a frame this many dB louder than the utterance's noise floor (its
+     * quietest fifth of frames) is speech too, unless the model is sure it is not. Brings
+     * back the quiet words the model misses in noise, which would otherwise look like a
+     * long pause and end the utterance early. 60 turns it off.
+     */
+    noiseMarginDb: z.number().min(1).max(60).default(6),
     /** Hard cap on one utterance. */
     maxMs: z.number().int().min(1000).max(30_000).default(8000),
     /** Give up waiting for speech to start after this long. */
