@@ -1,16 +1,33 @@
 import { FRAME_MS, FRAME_SAMPLES, type Frame } from '../shared/audio-format.js';
 import { SILERO_CHUNK, SileroStream } from '../models/silero-stream.js';
 import { EarshotError } from '../shared/errors.js';
-import type { VadDecision } from './energy-vad.js';
+import { frameDbfs, type VadDecision } from './energy-vad.js';
+import { NoiseFloor } from './noise-floor.js';
 
-export interface SileroVadOptions {
+export interface SileroVadOptions extends FrameSpeechOptions {
   trailingSilenceMs: number;
   minSpeechMs?: number;
-  /** A 40 ms chunk with a probability above this is speech… */
-  speechThreshold?: number;
-  /** …and below this is silence (hysteresis in between keeps the current decision). */
-  silenceThreshold?: number;
 }
+
+export interface FrameSpeechOptions {
+  /** A frame with a probability at or above this is speech… */
+  speechThreshold?: number;
+  /**
+   * …and while in speech, one at or below this is not (hysteresis in between keeps the
+   * current decision). The device sets both to 0.5 (`utterance.speechEndThreshold`).
+   */
+  silenceThreshold?: number;
+  /**
+   * A frame this many dB louder than the utterance's noise floor is speech too, while
+   * the model gives it at least `noiseGateProbability`: Silero misses quiet words in
+   * noise, the level does not. Undefined: the model alone decides.
+   */
+  noiseMarginDb?: number;
+  noiseGateProbability?: number;
+}
+
+/** Below this, a loud frame is not speech (a door, a pan): the model is sure. */
+const NOISE_GATE_PROBABILITY = 0.1;
 
 /**
  * One frame's decision from its probability: over the speech threshold, or over the
@@ -28,6 +45,33 @@ export function speechDecision(
 }
 
 /**
+ * The speech decision of each frame from the model's probability and the frame's level
+ * (pure: the device and `npm run bench:vad` replay the same decisions). The level
+ * counts against this utterance's noise floor (src/audio/noise-floor.ts), so it means
+ * the same in a quiet room and at 10 dB SNR.
+ */
+export class FrameSpeech {
+  private readonly floor = new NoiseFloor();
+  private inSpeech = false;
+
+  constructor(private readonly options: FrameSpeechOptions = {}) {}
+
+  decide(p: number, levelDb: number): boolean {
+    this.floor.add(levelDb);
+    this.inSpeech = speechDecision(p, this.inSpeech, this.options);
+    const margin = this.options.noiseMarginDb;
+    if (this.inSpeech || margin === undefined) return this.inSpeech;
+    const gate = this.options.noiseGateProbability ?? NOISE_GATE_PROBABILITY;
+    return p >= gate && levelDb > this.floor.db! + margin;
+  }
+
+  reset(): void {
+    this.floor.reset();
+    this.inSpeech = false;
+  }
+}
+
+/**
  * End of speech with Silero VAD, streaming: two 40 ms chunks per frame through the
  * recurrent model, its state carried across frames. Same decisions as EnergyVad
  * (`waiting`, `speech`, `hangover`, `ended`); asynchronous because onnxruntime is.
@@ -37,13 +81,15 @@ export class SileroVad {
   private stream: SileroStream | undefined;
   private speechMs = 0;
   private silenceMs = 0;
-  private inSpeech = false;
   private ended = false;
+  private readonly frames: FrameSpeech;
 
   constructor(
     private readonly options: SileroVadOptions,
     private readonly modelPath?: string,
-  ) {}
+  ) {
+    this.frames = new FrameSpeech(options);
+  }
 
   /** Opens and starts a detector (for tools that run it outside the device). */
   static async open(options: SileroVadOptions, path?: string): Promise<SileroVad> {
@@ -79,7 +125,7 @@ export class SileroVad {
     this.stream?.resetState();
     this.speechMs = 0;
     this.silenceMs = 0;
-    this.inSpeech = false;
+    this.frames.reset();
     this.ended = false;
   }
 
@@ -96,14 +142,13 @@ export class SileroVad {
   }
 
   /**
-   * Whether a frame is speech (`speechDecision`). Advances the model's state: use either
+   * Whether a frame is speech (`FrameSpeech`). Advances the model's state: use either
    * this (one decision per frame, the end decided by src/audio/endpointer.ts) or
    * `process`, not both.
    */
   async isSpeech(frame: Frame): Promise<boolean> {
     const p = await this.probability(frame.samples);
-    this.inSpeech = speechDecision(p, this.inSpeech, this.options);
-    return this.inSpeech;
+    return this.frames.decide(p, frameDbfs(frame.samples));
   }
 
   /** The fixed rule: `trailingSilenceMs` after any speech ends it. */
@@ -127,4 +172,18 @@ export class SileroVad {
   close(): Promise<void> {
     return this.stop();
   }
+}
+
+/** The detector's options from the `utterance` config section (device and bench alike). */
+export function sileroOptions(u: {
+  trailingSilenceMs: number;
+  speechEndThreshold: number;
+  noiseMarginDb: number;
+}): SileroVadOptions {
+  return {
+    trailingSilenceMs: u.trailingSilenceMs,
+    speechThreshold: Math.max(0.5, u.speechEndThreshold),
+    silenceThreshold: u.speechEndThreshold,
+    noiseMarginDb: u.noiseMarginDb,
+  };
 }

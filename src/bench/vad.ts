@@ -2,15 +2,22 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EnergyVad } from '../audio/energy-vad.js';
-import { SileroVad } from '../audio/silero-vad.js';
+import { SileroVad, sileroOptions, type FrameSpeechOptions } from '../audio/silero-vad.js';
 import { loadConfig } from '../config/load.js';
 import { openWakeWord } from '../wake/factory.js';
-import { measure, OLD_RULE, type Measurement } from './endpoint/measure.js';
+import {
+  FIRST_ENDPOINTER,
+  measure,
+  MODEL_ONLY_VAD,
+  OLD_RULE,
+  type Measurement,
+} from './endpoint/measure.js';
 import {
   chooseHangover,
   pauseStats,
   ruleTable,
   sweep,
+  vadSweep,
   type ByNoise,
   type RuleRow,
 } from './endpoint/report.js';
@@ -31,10 +38,11 @@ import { findAudioFiles } from './wake/audio-files.js';
  * `npm run bench:vad`: when does the device close an utterance? Generated requests
  * ("alexa", a pause, one or two phrases with pauses inside) from flite and espeak-ng
  * voices and the corpus' speakers, clean and with pink noise, go through the wake word
- * engine and then through the old rule (700 ms after any speech) and the device's own
- * utterance session (the endpointer with the configured timings). Per noise level: the
- * delay from the end of the last word to the close (median, p90), and the cut-offs
- * (closed before the last word was over).
+ * engine and then through the old rule (700 ms after any speech), the endpointer as it
+ * first shipped (Silero's decisions alone) and the device's own utterance session (the
+ * endpointer and the VAD's decisions as configured). Per noise level: the delay from
+ * the end of the last word to the close (median, p90), and the cut-offs (closed before
+ * the last word was over).
  *
  * The requests are split by voice, speaker and text: `--split tune` (with `--sweep`,
  * the evidence the default timings were chosen from) and `--split heldout` (the
@@ -50,6 +58,9 @@ const SNRS: ReadonlyArray<[string, number | undefined]> = [
 ];
 const HANGOVERS = [320, 400, 480, 560, 640, 720, 800, 880];
 const WAKE_TAILS = [0, 240, 320, 400, 480, 560, 640];
+/** The speech decisions swept: Silero's end threshold, and the noise margin (60: off). */
+const END_THRESHOLDS = [0.35, 0.4, 0.45, 0.5, 0.6];
+const NOISE_MARGINS_DB = [3, 6, 9, 60];
 
 async function main(): Promise<void> {
   const root = new URL('../../', import.meta.url).pathname;
@@ -92,10 +103,12 @@ async function main(): Promise<void> {
 
   const detector = openWakeWord(config.wake);
   await detector.start();
-  const silero = await SileroVad.open({ trailingSilenceMs: timings.trailingSilenceMs });
+  const vad = sileroOptions(timings);
+  const silero = await SileroVad.open(vad);
   const tools = {
     wake: new WakeFinder(detector),
     silero,
+    vad,
     energy: new EnergyVad({
       thresholdDb: timings.energyThresholdDb,
       trailingSilenceMs: timings.trailingSilenceMs,
@@ -129,27 +142,43 @@ async function main(): Promise<void> {
       trailingSilenceMs: timings.trailingSilenceMs,
       commandWaitMs: timings.commandWaitMs,
       wakeTailMs: timings.wakeTailMs,
+      speechEndThreshold: timings.speechEndThreshold,
+      noiseMarginDb: timings.noiseMarginDb,
     },
-    oldRule: OLD_RULE,
+    oldRule: { ...OLD_RULE, vad: MODEL_ONLY_VAD },
+    firstEndpointer: { ...FIRST_ENDPOINTER, vad: MODEL_ONLY_VAD },
     results: ruleTable(byNoise),
-    pauses: Object.fromEntries(Object.entries(byNoise).map(([k, ms]) => [k, pauseStats(ms)])),
-    ...(values.sweep ? sweeps(byNoise, timings, preRollMs) : {}),
+    pauses: Object.fromEntries(Object.entries(byNoise).map(([k, ms]) => [k, pauseStats(ms, vad)])),
+    ...(values.sweep ? sweeps(byNoise, timings, vad, preRollMs) : {}),
     wallSeconds: Math.round(Number(process.hrtime.bigint() - started) / 1e9),
   };
   process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : text(out.results, out));
 }
 
-function sweeps(byNoise: ByNoise, timings: Parameters<typeof sweep>[1], preRollMs: number) {
-  const hangover = sweep(byNoise, timings, preRollMs, 'trailingSilenceMs', HANGOVERS);
+function sweeps(
+  byNoise: ByNoise,
+  timings: Parameters<typeof sweep>[1],
+  vad: FrameSpeechOptions,
+  preRollMs: number,
+) {
+  const hangover = sweep(byNoise, timings, vad, preRollMs, 'trailingSilenceMs', HANGOVERS);
   const chosen = chooseHangover(hangover);
   const tails = sweep(
     byNoise,
     { ...timings, trailingSilenceMs: chosen ?? timings.trailingSilenceMs },
+    vad,
     preRollMs,
     'wakeTailMs',
     WAKE_TAILS,
   );
-  return { sweep: { hangover, chosenHangoverMs: chosen ?? null, wakeTail: tails } };
+  const decisions = vadSweep(byNoise, timings, preRollMs, {
+    thresholds: END_THRESHOLDS,
+    marginsDb: NOISE_MARGINS_DB,
+    hangovers: HANGOVERS,
+  });
+  return {
+    sweep: { hangover, chosenHangoverMs: chosen ?? null, wakeTail: tails, vad: decisions },
+  };
 }
 
 function text(rows: RuleRow[], out: { split: string; count: number; timings: object }): string {
@@ -160,7 +189,7 @@ function text(rows: RuleRow[], out: { split: string; count: number; timings: obj
     'close delay after the last word (median/p90) and cut-offs:',
     ...rows.map(
       (r) =>
-        `  ${r.snr.padEnd(6)} (${r.woken}/${r.requests} woken)  old: ${cell(r.old)} | new: ${cell(r.new)} | energy, new rule: ${cell(r.energy)}`,
+        `  ${r.snr.padEnd(6)} (${r.woken}/${r.requests} woken)  old: ${cell(r.old)} | first endpointer: ${cell(r.first)} | new: ${cell(r.new)} | energy VAD: ${cell(r.energy)}`,
     ),
     '(--json for the pauses, the sweep and everything else)',
   ];

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AudioLoop } from '../audio/audio-loop.js';
 import { EnergyVad } from '../audio/energy-vad.js';
 import { Player } from '../audio/player.js';
-import { SileroVad } from '../audio/silero-vad.js';
+import { SileroVad, sileroOptions } from '../audio/silero-vad.js';
 import { createSink } from '../audio/sinks/create-sink.js';
 import type { AudioSink } from '../audio/sinks/sink.js';
 import type { FrameSource } from '../audio/sources/source.js';
@@ -162,7 +162,7 @@ export class Runtime {
     const u = config.utterance;
     this.vad =
       u.vad === 'silero'
-        ? new SileroVad({ trailingSilenceMs: u.trailingSilenceMs })
+        ? new SileroVad(sileroOptions(u))
         : new EnergyVad({
             thresholdDb: u.energyThresholdDb,
             trailingSilenceMs: u.trailingSilenceMs,

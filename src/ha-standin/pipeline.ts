@@ -120,6 +120,10 @@ export class StandinRun {
       r.endFrame = true;
       r.endFrameAt ??= performance.now();
       r.endFrameWall ??= Date.now();
+      if (!this.audioDone && this.host.behaviour().vadEndCrossesEndFrame) {
+        this.event('stt-vad-end', { timestamp: Math.round((r.audio.length / 32_000) * 1000) });
+        r.vadEndAt = performance.now();
+      }
       this.endAudio();
       return;
     }

@@ -25,6 +25,11 @@ export interface StandinBehaviour {
   continueConversation: (text: string) => boolean;
   /** The agent and TTS stream: `intent-progress {tts_start_streaming}` before intent-end. */
   streamResponse: boolean;
+  /**
+   * HA's VAD ends on the same audio the device ended on: its `stt-vad-end` crosses the
+   * device's end frame on the wire (sent when the end frame arrives, before `stt-end`).
+   */
+  vadEndCrossesEndFrame?: boolean;
   /** Close the socket (as a crash would) after this many audio bytes of a run. */
   dropAfterAudioBytes?: number;
   /** Answer `ping` with `pong` (off: a hung HA, for the heartbeat). */

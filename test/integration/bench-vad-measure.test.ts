@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnergyVad } from '../../src/audio/energy-vad.js';
-import { SileroVad } from '../../src/audio/silero-vad.js';
+import { SileroVad, sileroOptions } from '../../src/audio/silero-vad.js';
 import { measure, type Tools } from '../../src/bench/endpoint/measure.js';
 import {
   composeRequest,
@@ -43,7 +43,8 @@ beforeAll(async () => {
   await detector.start();
   tools = {
     wake: new WakeFinder(detector),
-    silero: await SileroVad.open({ trailingSilenceMs: config.utterance.trailingSilenceMs }),
+    silero: await SileroVad.open(sileroOptions(config.utterance)),
+    vad: sileroOptions(config.utterance),
     energy: new EnergyVad({ thresholdDb: -45, trailingSilenceMs: 700 }),
     timings: config.utterance,
     preRollMs: config.audio.preRollMs,

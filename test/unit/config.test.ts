@@ -111,6 +111,20 @@ describe('config', () => {
     expect(frac?.message).toMatch(/expected int/);
   });
 
+  it('has the speech decisions npm run bench:vad chose, and refuses them out of range by key', () => {
+    const u = loadConfig().utterance;
+    expect([u.speechEndThreshold, u.noiseMarginDb]).toEqual([0.5, 6]);
+    const found = problems(() =>
+      loadConfig({
+        overrides: ['utterance.speechEndThreshold=1.2', 'utterance.noiseMarginDb=0'],
+      }),
+    );
+    expect(found.map((p) => p.key).sort()).toEqual([
+      'utterance.noiseMarginDb',
+      'utterance.speechEndThreshold',
+    ]);
+  });
+
   it('names a value outside an enum with the allowed values', () => {
     const [p] = problems(() => loadConfig({ overrides: ['wake.engine=snowboy'] }));
     expect(p?.key).toBe('wake.engine');

@@ -1,33 +1,56 @@
 import type { EndpointerOptions } from '../../audio/endpointer.js';
 import type { EnergyVad } from '../../audio/energy-vad.js';
-import { speechDecision, type SileroVad } from '../../audio/silero-vad.js';
+import type { FrameSpeechOptions, SileroVad } from '../../audio/silero-vad.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, framesForMs } from '../../shared/audio-format.js';
 import { LocalTransport } from '../../device/local-transport.js';
 import { UtteranceAudio } from '../../device/utterance-audio.js';
 import type { ComposedRequest } from './requests.js';
 import { outcome, replay, type Close, type Outcome } from './score.js';
-import { frameAt, frameCount, probabilityTrace, type WakeFinder } from './traces.js';
+import {
+  decisions,
+  frameAt,
+  frameCount,
+  probabilityTrace,
+  type VadTrace,
+  type WakeFinder,
+} from './traces.js';
 
 /**
  * One generated request at one noise level, through the device's parts: the wake word
  * engine finds the frame it fires on; then the old rule (any speech, then a fixed
- * trailing silence, on a VAD that starts afresh with the live audio), the device's own
- * `UtteranceAudio` with the configured endpointer (the new rule, exactly as the
- * device runs it), and the same rule on the energy VAD.
+ * trailing silence, on a VAD that starts afresh with the live audio), the endpointer as
+ * it first shipped (the model's decisions alone), the device's own `UtteranceAudio`
+ * with the configured endpointer and VAD (the new rule, exactly as the device runs it),
+ * and the same rule on the energy VAD.
  */
 export interface Tools {
   wake: WakeFinder;
+  /** Silero with the configured decisions (`sileroOptions`). */
   silero: SileroVad;
+  /** The configured decisions, for replaying them. */
+  vad: FrameSpeechOptions;
   energy: EnergyVad;
   timings: EndpointerOptions;
   preRollMs: number;
 }
 
+type Timings = Omit<EndpointerOptions, 'maxMs' | 'noSpeechTimeoutMs'>;
+
 /** The rule before the endpointer: 700 ms after any speech, the wake word's included. */
-export const OLD_RULE: Omit<EndpointerOptions, 'maxMs' | 'noSpeechTimeoutMs'> = {
+export const OLD_RULE: Timings = {
   trailingSilenceMs: 700,
   commandWaitMs: Infinity,
   wakeTailMs: 0,
+};
+
+/** The model's decisions before the noise floor: the old rule and the first endpointer. */
+export const MODEL_ONLY_VAD: FrameSpeechOptions = { speechThreshold: 0.5, silenceThreshold: 0.35 };
+
+/** The endpointer as it first shipped (with `MODEL_ONLY_VAD`). */
+export const FIRST_ENDPOINTER: Timings = {
+  trailingSilenceMs: 720,
+  commandWaitMs: 3000,
+  wakeTailMs: 480,
 };
 
 export interface Measurement {
@@ -40,12 +63,13 @@ export interface Measurement {
   /** Silences inside the command as composed (the truth, not the VAD's view). */
   innerPausesMs: number[];
   old?: Outcome;
+  first?: Outcome;
   session?: Outcome;
   /** The new rule on a VAD that starts afresh with the live audio (not primed). */
   unprimed?: Outcome;
   energy?: Outcome;
-  /** Silero's probabilities on the live frames, primed with the pre-roll as the device does. */
-  primed?: number[];
+  /** What Silero heard, primed with the pre-roll as the device does. */
+  primed?: VadTrace;
   /** The replay of `primed` closes where the session did. */
   replayAgrees?: boolean;
 }
@@ -71,12 +95,23 @@ export async function measure(
   const { timings, preRollMs } = tools;
 
   const fresh = await probabilityTrace(tools.silero, audio, wake, 0);
-  const old = replay({ ...timings, ...OLD_RULE }, decisions(fresh), preRollMs, false);
-  const unprimed = replay(timings, decisions(fresh), preRollMs, true);
+  const old = replay(
+    { ...timings, ...OLD_RULE },
+    decisions(fresh, MODEL_ONLY_VAD),
+    preRollMs,
+    false,
+  );
+  const unprimed = replay(timings, decisions(fresh, tools.vad), preRollMs, true);
 
   const primeFrames = Math.ceil(((preRollMs / 1000) * SAMPLE_RATE) / FRAME_SAMPLES);
   const primed = await probabilityTrace(tools.silero, audio, wake, primeFrames);
-  const replayed = replay(timings, decisions(primed), preRollMs, true);
+  const first = replay(
+    { ...timings, ...FIRST_ENDPOINTER },
+    decisions(primed, MODEL_ONLY_VAD),
+    preRollMs,
+    true,
+  );
+  const replayed = replay(timings, decisions(primed, tools.vad), preRollMs, true);
 
   const session = await runSession(audio, wake, tools);
   const energyTrace: boolean[] = [];
@@ -89,18 +124,13 @@ export async function measure(
     woken: true,
     liveStartMs,
     old: score(old),
+    first: score(first),
     session: score(session),
     unprimed: score(unprimed),
     energy: score(energy),
     primed,
     replayAgrees: replayed?.frames === session?.frames && replayed?.reason === session?.reason,
   };
-}
-
-/** Silero's frame decisions from its probabilities, with the device's thresholds. */
-export function decisions(probabilities: readonly number[]): boolean[] {
-  let speech = false;
-  return probabilities.map((p) => (speech = speechDecision(p, speech)));
 }
 
 /**

@@ -1,7 +1,9 @@
 import type { EndpointerOptions } from '../../audio/endpointer.js';
 import { FRAME_MS } from '../../shared/audio-format.js';
-import { decisions, type Measurement } from './measure.js';
+import type { FrameSpeechOptions } from '../../audio/silero-vad.js';
+import type { Measurement } from './measure.js';
 import { outcome, quantile, replay, summarize, type Summary } from './score.js';
+import { decisions } from './traces.js';
 
 /**
  * What `npm run bench:vad` prints: the old and the new rule side by side per noise
@@ -15,6 +17,8 @@ export interface RuleRow {
   /** Requests whose wake word fired (the others have no utterance to end). */
   woken: number;
   old: Summary;
+  /** The endpointer as it first shipped: the model's decisions alone, 720 ms. */
+  first: Summary;
   new: Summary;
   /** The new rule with a VAD that does not hear the pre-roll first. */
   newUnprimed: Summary;
@@ -31,6 +35,7 @@ export function ruleTable(byNoise: ByNoise): RuleRow[] {
       requests: all.length,
       woken: woken.length,
       old: summarize(woken.map((m) => m.old!)),
+      first: summarize(woken.map((m) => m.first!)),
       new: summarize(woken.map((m) => m.session!)),
       newUnprimed: summarize(woken.map((m) => m.unprimed!)),
       energy: summarize(woken.map((m) => m.energy!)),
@@ -80,7 +85,7 @@ function runs(speech: readonly boolean[]): Array<[number, number]> {
  * (the VAD's end of speech minus the true end of the last word: the part of the close
  * delay that is not the hangover).
  */
-export function pauseStats(measurements: readonly Measurement[]) {
+export function pauseStats(measurements: readonly Measurement[], vad: FrameSpeechOptions) {
   const wakeRun: number[] = [];
   const afterWake: number[] = [];
   const inner: number[] = [];
@@ -89,7 +94,7 @@ export function pauseStats(measurements: readonly Measurement[]) {
   for (const m of measurements) {
     trueInner.push(...m.innerPausesMs);
     if (!m.woken || !m.primed) continue;
-    const r = runs(decisions(m.primed));
+    const r = runs(decisions(m.primed, vad));
     const commandAt = m.commandStartMs - m.liveStartMs;
     const lastAt = m.lastWordEndMs - m.liveStartMs;
     wakeRun.push(r[0] && r[0][0] === 0 ? r[0][1] : 0);
@@ -117,27 +122,32 @@ export interface SweepRow {
   cutPctClean20: number;
 }
 
-/** Replays the primed decisions with each value of one timing (the others as given). */
+/**
+ * Replays the primed decisions (under `vad`) with each value of one timing (the others
+ * as given).
+ */
 export function sweep(
   byNoise: ByNoise,
   timings: EndpointerOptions,
+  vad: FrameSpeechOptions,
   preRollMs: number,
   key: SweptKey,
   values: readonly number[],
 ): SweepRow[] {
+  // The decisions do not depend on the timings: once per request.
+  const traces = new Map<Measurement, boolean[]>();
+  for (const all of Object.values(byNoise)) {
+    for (const m of all) if (m.woken && m.primed) traces.set(m, decisions(m.primed, vad));
+  }
   return values.map((value) => {
     const options = { ...timings, [key]: value };
     const bySnr: Record<string, Summary> = {};
     const pooled = [];
     for (const [snr, all] of Object.entries(byNoise)) {
       const outcomes = all
-        .filter((m) => m.woken && m.primed)
+        .filter((m) => traces.has(m))
         .map((m) =>
-          outcome(
-            replay(options, decisions(m.primed!), preRollMs, true),
-            m.liveStartMs,
-            m.lastWordEndMs,
-          ),
+          outcome(replay(options, traces.get(m)!, preRollMs, true), m.liveStartMs, m.lastWordEndMs),
         );
       bySnr[snr] = summarize(outcomes);
       if (snr === 'clean' || snr === '20 dB') pooled.push(...outcomes);
@@ -146,7 +156,54 @@ export function sweep(
   });
 }
 
-/** The shortest hangover that cuts off under 1 % of the clean and 20 dB requests. */
+/** The shortest hangover that cuts off under 1 % of the clean and of the 20 dB requests. */
 export function chooseHangover(rows: readonly SweepRow[]): number | undefined {
-  return rows.find((r) => r.cutPctClean20 < 1)?.value;
+  return rows.find(underOnePct)?.value;
+}
+
+function underOnePct(row: SweepRow): boolean {
+  return ['clean', '20 dB'].every((snr) => (row.bySnr[snr]?.cutPct ?? Infinity) < 1);
+}
+
+export interface VadSweepRow {
+  speechEndThreshold: number;
+  noiseMarginDb: number;
+  /** The shortest hangover under 1 % cut-offs (clean, 20 dB) with these decisions. */
+  hangoverMs: number | null;
+  bySnr: Record<string, Summary> | null;
+}
+
+/**
+ * The speech decisions swept: for each end threshold and noise margin, the hangover the
+ * rule picks and what it gives at every noise level.
+ */
+export function vadSweep(
+  byNoise: ByNoise,
+  timings: EndpointerOptions,
+  preRollMs: number,
+  grid: {
+    thresholds: readonly number[];
+    marginsDb: readonly number[];
+    hangovers: readonly number[];
+  },
+): VadSweepRow[] {
+  const rows: VadSweepRow[] = [];
+  for (const speechEndThreshold of grid.thresholds) {
+    for (const noiseMarginDb of grid.marginsDb) {
+      const vad: FrameSpeechOptions = {
+        speechThreshold: Math.max(0.5, speechEndThreshold),
+        silenceThreshold: speechEndThreshold,
+        ...(noiseMarginDb < 60 ? { noiseMarginDb } : {}),
+      };
+      const swept = sweep(byNoise, timings, vad, preRollMs, 'trailingSilenceMs', grid.hangovers);
+      const chosen = swept.find(underOnePct);
+      rows.push({
+        speechEndThreshold,
+        noiseMarginDb,
+        hangoverMs: chosen?.value ?? null,
+        bySnr: chosen?.bySnr ?? null,
+      });
+    }
+  }
+  return rows;
 }

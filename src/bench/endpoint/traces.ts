@@ -1,5 +1,6 @@
 import { decodeAudio } from '../wake/audio-files.js';
-import type { SileroVad } from '../../audio/silero-vad.js';
+import { frameDbfs } from '../../audio/energy-vad.js';
+import { FrameSpeech, type FrameSpeechOptions, type SileroVad } from '../../audio/silero-vad.js';
 import { FRAME_SAMPLES, type Frame } from '../../shared/audio-format.js';
 import type { WakeDetector } from '../../wake/detector.js';
 import {
@@ -63,23 +64,41 @@ export class WakeFinder {
 }
 
 /**
- * Silero's speech probability for every live frame after the wake frame. `primeFrames`
- * frames up to and including the wake frame go through the model first (their
- * probabilities are not returned): 0 is a model that starts afresh on the live audio.
+ * What the VAD heard, frame by frame: Silero's speech probability and the frame's level.
+ * The first `primed` frames are the ones up to and including the wake frame that went
+ * through the model first, as the device primes it; the rest are the live frames.
  */
+export interface VadTrace {
+  primed: number;
+  p: number[];
+  levelDb: number[];
+}
+
+/** `primeFrames` 0: a model that starts afresh on the live audio. */
 export async function probabilityTrace(
   vad: SileroVad,
   audio: Int16Array,
   wake: number,
   primeFrames: number,
-): Promise<number[]> {
+): Promise<VadTrace> {
   vad.reset();
-  for (let f = Math.max(0, wake + 1 - primeFrames); f <= wake; f++) {
-    await vad.probability(frameAt(audio, f).samples);
+  const first = Math.max(0, wake + 1 - primeFrames);
+  const trace: VadTrace = { primed: wake + 1 - first, p: [], levelDb: [] };
+  for (let f = first; f < frameCount(audio); f++) {
+    const { samples } = frameAt(audio, f);
+    trace.p.push(await vad.probability(samples));
+    trace.levelDb.push(frameDbfs(samples));
   }
-  const out: number[] = [];
-  for (let f = wake + 1; f < frameCount(audio); f++) {
-    out.push(await vad.probability(frameAt(audio, f).samples));
-  }
+  return trace;
+}
+
+/** The live frames' speech decisions under `options`, the primed frames heard first. */
+export function decisions(trace: VadTrace, options: FrameSpeechOptions): boolean[] {
+  const frames = new FrameSpeech(options);
+  const out: boolean[] = [];
+  trace.p.forEach((p, i) => {
+    const speech = frames.decide(p, trace.levelDb[i]!);
+    if (i >= trace.primed) out.push(speech);
+  });
   return out;
 }

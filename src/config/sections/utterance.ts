@@ -12,7 +12,8 @@ export const utteranceSection = z
      * Silence after the command's speech that ends the utterance (the hangover). Shorter
      * closes sooner and cuts off more people who pause between phrases: 720 is the
      * shortest that cut off under 1 % of the generated requests, clean and at 20 dB
-     * (`npm run bench:vad -- --sweep`; README, "End of an utterance").
+     * (640: 1.3 % at 20 dB; `npm run bench:vad -- --sweep`; README, "End of an
+     * utterance").
      */
     trailingSilenceMs: z.number().int().min(160).max(5000).default(720),
     /**
@@ -24,10 +25,26 @@ export const utteranceSection = z
     /**
      * Speech that runs on from the wake word into the live audio is the wake word's own
      * tail for this long (the detector fires before the word is over), not the command.
-     * Shorter tails cut off more requests in the pause after the wake word; from 480 on
+     * Shorter tails cut off more requests in the pause after the wake word; from 320 on
      * the cut-offs stop falling (`npm run bench:vad -- --sweep`).
      */
     wakeTailMs: z.number().int().min(0).max(2000).default(480),
+    /**
+     * Silero VAD: speech goes on while the model's probability stays above this (it
+     * starts at 0.5, or at this if higher). The model's usual 0.35 lingers after the
+     * last word in noise: with it the close comes a median 45 ms later at 20 dB; 0.6
+     * closes 60 ms sooner there but cuts off more at every level
+     * (`npm run bench:vad -- --sweep`).
+     */
+    speechEndThreshold: z.number().min(0.05).max(0.95).default(0.5),
+    /**
+     * Silero VAD: a frame this many dB louder than the utterance's noise floor (its
+     * quietest fifth of frames) is speech too, unless the model is sure it is not. Brings
+     * back the quiet words the model misses in noise, which would otherwise look like a
+     * long pause and end the utterance early (off, at 10 dB: 14.5 % cut off instead of
+     * 3.5 %). 60 turns it off.
+     */
+    noiseMarginDb: z.number().min(1).max(60).default(6),
     /** Hard cap on one utterance. */
     maxMs: z.number().int().min(1000).max(30_000).default(8000),
     /** Give up waiting for speech to start after this long. */

@@ -124,6 +124,26 @@ describe('the end of the utterance: HA’s VAD or the device’s, whichever come
     expect(r!.endFrame).toBe(true);
     expect(c.run.of('transcript')[0]!.text).toContain('time');
   });
+
+  it('both at once: HA’s stt-vad-end arrives after the device’s end frame, and changes nothing', async () => {
+    const c = await act({
+      vad: { ...HA_SEGMENTER, silenceSeconds: 3 },
+      vadEndCrossesEndFrame: true,
+    });
+    const uploads = c.run.of('upload');
+    const [r] = c.standin.runs;
+    expect(r!.sent).toContain('stt-vad-end');
+    expect(r!.sent.indexOf('stt-vad-end')).toBeLessThan(r!.sent.indexOf('stt-end'));
+    // One upload, closed by the device; the late capture stop neither closes it again
+    // nor fails the request: the answer plays.
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0]).toMatchObject({ reason: 'vad', outcome: 'sent' });
+    expect(r!.endFrame).toBe(true);
+    expect(r!.bytesAfterEnd).toBe(0);
+    expect(c.run.of('transcript')[0]!.text).toContain('time');
+    expect(c.run.of('played')[0]).toMatchObject({ aborted: false });
+    expect(c.run.summary.finalState).toBe('idle');
+  });
 });
 
 describe('answers', () => {
