@@ -2,15 +2,13 @@ import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../config/sections/mqtt.js';
 import { Backoff } from '../shared/backoff.js';
 import type { ErrorCode } from '../shared/error-codes.js';
-import { RateWindow } from '../shared/rate-window.js';
-import { remoteRefusal, type RemotePolicy } from '../shared/remote-policy.js';
 import { guardPacketSize } from './packet-guard.js';
 import { RealClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import type { DeviceSnapshot } from '../shared/device-status.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
-import { parseCommand, payloadExcerpt } from './commands.js';
+import { CommandGate, rejectedCommand } from './command-gate.js';
 import {
   brokerWeakness,
   connectionOptions,
@@ -60,8 +58,7 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
   /** After `removeDiscovery()` the configs stay cleared, even across reconnects. */
   private discoveryMode: 'publish' | 'remove' | 'off';
   private current: MqttStatus = { status: 'disabled' };
-  private readonly policy: RemotePolicy;
-  private readonly commands: RateWindow;
+  private readonly gate: CommandGate;
 
   constructor(
     private readonly config: MqttConfig,
@@ -82,12 +79,16 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
     this.stableMs = options.stableMs ?? 10_000;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 2000;
     this.clock = options.clock ?? new RealClock();
-    this.policy = options.policy ?? {
-      allowUnmute: false,
-      allowListen: false,
-      allowSaveRecordings: false,
-    };
-    this.commands = new RateWindow(config.maxCommandsPer10s, 10_000, () => this.clock.now());
+    this.gate = new CommandGate({
+      topics: this.topics.command,
+      policy: options.policy ?? {
+        allowUnmute: false,
+        allowListen: false,
+        allowSaveRecordings: false,
+      },
+      maxPer10s: config.maxCommandsPer10s,
+      now: () => this.clock.now(),
+    });
   }
 
   /**
@@ -308,38 +309,23 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
       }
       return;
     }
-    if (retained) {
-      // Commands act once. A retained one would fire again on every reconnect.
-      this.reject(
-        client,
-        topic,
-        payload,
-        'retained command ignored; clear it with an empty retained message',
-      );
-      return;
+    const verdict = this.gate.check(topic, payload, retained);
+    switch (verdict.kind) {
+      case 'drop':
+        // A flood of commands costs one line, then nothing.
+        if (verdict.warn) {
+          this.log.warn(
+            { code: 'E_PEER_FLOOD', max: this.config.maxCommandsPer10s },
+            'MQTT commands over the limit are dropped',
+          );
+        }
+        return;
+      case 'reject':
+        return this.reject(client, verdict.rejected);
+      case 'accept':
+        this.log.info({ topic, command: verdict.command }, 'MQTT command');
+        this.emitSafely('command', verdict.command);
     }
-    // A flood of commands costs one line a window, then nothing.
-    if (!this.commands.take()) {
-      if (this.commands.refused % 1000 === 1) {
-        this.log.warn(
-          { code: 'E_PEER_FLOOD', max: this.config.maxCommandsPer10s },
-          'MQTT commands over the limit are dropped',
-        );
-      }
-      return;
-    }
-    const result = parseCommand(this.topics.command, topic, payload);
-    if (!result.ok) {
-      this.reject(client, topic, payload, result.reason);
-      return;
-    }
-    const refusal = remoteRefusal(result.command, this.policy);
-    if (refusal) {
-      this.reject(client, topic, payload, refusal, 'E_REMOTE_REFUSED');
-      return;
-    }
-    this.log.info({ topic, command: result.command }, 'MQTT command');
-    this.emitSafely('command', result.command);
   }
 
   /**
@@ -348,13 +334,7 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
    * registry code, like a payload that did not parse.
    */
   reportRefused(topic: string, text: string, code: ErrorCode, reason: string): void {
-    const rejected: RejectedCommand = {
-      topic,
-      payload: payloadExcerpt(Buffer.from(text)),
-      reason,
-      code,
-      time: new Date().toISOString(),
-    };
+    const rejected = rejectedCommand(topic, Buffer.from(text), reason, code);
     this.log.warn({ topic, code, reason }, 'MQTT command refused by the device');
     if (this.client?.connected) {
       void this.publish(this.client, this.topics.state.error, JSON.stringify(rejected), false);
@@ -362,23 +342,11 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
     this.emitSafely('rejected', rejected);
   }
 
-  private reject(
-    client: MqttClient,
-    topic: string,
-    payload: Buffer,
-    reason: string,
-    code: ErrorCode = 'E_BAD_MESSAGE',
-  ): void {
-    const rejected: RejectedCommand = {
-      code,
-      topic,
-      payload: payloadExcerpt(payload),
-      reason,
-      time: new Date().toISOString(),
-    };
+  private reject(client: MqttClient, rejected: RejectedCommand): void {
+    const { code, topic, payload, reason } = rejected;
     // Without `time`: pino writes its own `time` field on every line.
-    this.log.warn({ code, topic, payload: rejected.payload, reason }, 'MQTT command rejected');
-    this.publish(client, this.topics.state.error, JSON.stringify(rejected), false);
+    this.log.warn({ code, topic, payload, reason }, 'MQTT command rejected');
+    void this.publish(client, this.topics.state.error, JSON.stringify(rejected), false);
     this.emitSafely('rejected', rejected);
   }
 

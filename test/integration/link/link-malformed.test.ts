@@ -33,8 +33,8 @@ afterEach(async () => {
 });
 afterAll(() => certs?.cleanup());
 
-function deviceErrors(cloud: CloudServer): DeviceMessage[] {
-  const errors: DeviceMessage[] = [];
+function deviceErrors(cloud: CloudServer): Array<Extract<DeviceMessage, { type: 'error' }>> {
+  const errors: Array<Extract<DeviceMessage, { type: 'error' }>> = [];
   cloud.events.on('message', (_s: string, m: DeviceMessage) => {
     if (m.type === 'error') errors.push(m);
   });
