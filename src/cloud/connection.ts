@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../shared/error-codes.js';
 import { createHash, randomUUID, type Hash, type KeyObject } from 'node:crypto';
-import { signReceipt } from '../shared/receipt.js';
+import { acknowledgement, type AckFacts } from './acknowledgement.js';
 import type WebSocket from 'ws';
 import {
   PROTOCOL_VERSION,
@@ -387,31 +387,8 @@ export class CloudConnection {
     this.later(() => void this.reply(id, audioMs), b.replyDelayMs);
   }
 
-  /** Acknowledges an utterance; with a receipt key, signed (src/shared/receipt.ts). */
-  private ack(a: {
-    id: string;
-    stored: boolean;
-    bytes: number;
-    sha256: string;
-    aborted: boolean;
-  }): void {
-    const key = this.ctx.receiptKey;
-    const time = new Date().toISOString();
-    const receipt = key
-      ? {
-          time,
-          signature: signReceipt({ deviceId: this.hello?.deviceId ?? 'unknown', ...a, time }, key),
-        }
-      : undefined;
-    this.send({
-      type: 'utterance.ack',
-      id: a.id,
-      stored: a.stored,
-      bytes: a.bytes,
-      sha256: a.sha256,
-      ...(a.aborted ? { aborted: true } : {}),
-      ...(receipt ? { receipt } : {}),
-    });
+  private ack(a: AckFacts): void {
+    this.send(acknowledgement(a, this.hello?.deviceId ?? 'unknown', this.ctx.receiptKey));
   }
 
   /** A timer of this connection: cleared when it closes. */
