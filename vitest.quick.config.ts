@@ -26,6 +26,8 @@ export const SLOW_FILES = [
   // Home Assistant: two requests at real time each, and a daemon on the paced microphone.
   'test/integration/assist/assist-failures.test.ts',
   'test/integration/assist/assist-daemon.test.ts',
+  // The owner's page in chromium against a daemon on the paced microphone.
+  'test/integration/dashboard/browser.test.ts',
 ];
 
 export default mergeConfig(
