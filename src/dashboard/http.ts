@@ -113,3 +113,19 @@ export function esc(value: unknown): string {
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
 }
+
+/** The form, or a 413 sent (and undefined) when the body is over the limit. */
+export async function readFormOrRefuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBytes: number,
+): Promise<URLSearchParams | undefined> {
+  try {
+    return await readForm(req, maxBytes);
+  } catch (err) {
+    if (!(err instanceof BodyTooLarge)) throw err;
+    res.setHeader('Connection', 'close');
+    sendText(res, 413, 'request too large');
+    return undefined;
+  }
+}

@@ -19,10 +19,9 @@ import type { Logger } from '../shared/logger.js';
 import { remoteRefusal, type RemotePolicy } from '../shared/remote-policy.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import {
-  BodyTooLarge,
   cookie,
   parseCookies,
-  readForm,
+  readFormOrRefuse,
   redirect,
   securityHeaders,
   sendHtml,
@@ -30,13 +29,11 @@ import {
 } from './http.js';
 import { LedgerPages, type LedgerSource } from './ledger-pages.js';
 import { nowView } from './now.js';
-import { layout, notFoundPage, nowContent, signInPage } from './pages.js';
-import { checkPassword, readPasswordHash } from './password.js';
-import { newToken, sameToken, Sessions, SignInLimiter, type Session } from './sessions.js';
+import { layout, notFoundPage, nowContent } from './pages.js';
+import { sameToken, Sessions, type Session } from './sessions.js';
+import { SESSION_COOKIE, SignIn } from './sign-in.js';
 import { LiveStreams } from './live.js';
 
-const SESSION_COOKIE = 'earshot_session';
-const SIGNIN_COOKIE = 'earshot_signin';
 const PAGES = new Set(['/', '/now', '/sent', '/proof']);
 
 export interface DashboardOptions {
@@ -74,10 +71,9 @@ export class Dashboard extends TypedEmitter<DashboardEvents> {
   private server: Server | undefined;
   private secure = false;
   private readonly sessions: Sessions;
-  private readonly limiter: SignInLimiter;
+  private readonly signIn: SignIn;
   private readonly live: LiveStreams;
   private readonly ledgerPages: LedgerPages;
-  private checking = false;
 
   constructor(private readonly options: DashboardOptions) {
     super();
@@ -91,15 +87,14 @@ export class Dashboard extends TypedEmitter<DashboardEvents> {
       },
       now,
     );
-    this.limiter = new SignInLimiter(
-      {
-        maxFailures: c.maxFailedSignIns,
-        windowMs: c.failureWindowMinutes * 60_000,
-        lockoutMs: c.lockoutMinutes * 60_000,
-        maxTracked: c.maxTrackedAddresses,
-      },
+    this.signIn = new SignIn({
+      config: c,
+      passwordFile: options.files.passwordFile,
+      deviceName: options.deviceName,
+      sessions: this.sessions,
+      log: options.log,
       now,
-    );
+    });
     this.live = new LiveStreams(c.maxLiveStreams, () => this.view());
     this.ledgerPages = new LedgerPages(options.ledger, c.maxRows);
   }
@@ -211,8 +206,13 @@ export class Dashboard extends TypedEmitter<DashboardEvents> {
     const url = new URL(raw, 'http://dashboard.invalid');
     const path = url.pathname;
     const cookies = parseCookies(req.headers.cookie);
+    if (path === '/signin' && method === 'POST' && !this.sameOrigin(req)) {
+      return sendText(res, 403, 'cross-site request refused');
+    }
     if (path === '/signin')
-      return method === 'POST' ? this.signIn(req, res, cookies) : this.signInForm(res);
+      return method === 'POST'
+        ? this.signIn.post(req, res, cookies, this.secure)
+        : this.signIn.form(res, this.secure);
 
     const session = this.sessions.find(cookies.get(SESSION_COOKIE));
     if (!session) {
@@ -276,7 +276,7 @@ export class Dashboard extends TypedEmitter<DashboardEvents> {
       sendText(res, 403, 'cross-site request refused');
       return undefined;
     }
-    const form = await this.form(req, res);
+    const form = await readFormOrRefuse(req, res, this.options.config.maxBodyBytes);
     if (!form) return undefined;
     if (!sameToken(form.get('csrf') ?? undefined, session.csrf)) {
       sendText(res, 403, 'the form is out of date or forged (CSRF token): reload the page');
@@ -292,105 +292,6 @@ export class Dashboard extends TypedEmitter<DashboardEvents> {
       origin === undefined ||
       origin === `${this.secure ? 'https' : 'http'}://${req.headers.host ?? ''}`
     );
-  }
-
-  private async form(
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): Promise<URLSearchParams | undefined> {
-    try {
-      return await readForm(req, this.options.config.maxBodyBytes);
-    } catch (err) {
-      if (!(err instanceof BodyTooLarge)) throw err;
-      res.setHeader('Connection', 'close');
-      sendText(res, 413, 'request too large');
-      return undefined;
-    }
-  }
-
-  private signInForm(
-    res: ServerResponse,
-    message?: { text: string; error: boolean },
-    status = 200,
-  ): void {
-    // Before a session there is no session token: the sign-in form's token is the
-    // double-submit kind (a cookie and the same value in the form).
-    const token = newToken();
-    res.setHeader('Set-Cookie', cookie(SIGNIN_COOKIE, token, { secure: this.secure }));
-    sendHtml(res, status, signInPage(this.options.deviceName, token, message));
-  }
-
-  private async signIn(
-    req: IncomingMessage,
-    res: ServerResponse,
-    cookies: Map<string, string>,
-  ): Promise<void> {
-    const address = req.socket.remoteAddress ?? 'unknown';
-    if (!this.sameOrigin(req)) return sendText(res, 403, 'cross-site request refused');
-    const form = await this.form(req, res);
-    if (!form) return;
-    if (!sameToken(form.get('csrf') ?? undefined, cookies.get(SIGNIN_COOKIE))) {
-      return this.signInForm(
-        res,
-        { text: 'The form was out of date: try again.', error: true },
-        403,
-      );
-    }
-    const wait = this.limiter.waitMs(address);
-    if (wait > 0) {
-      return this.signInForm(
-        res,
-        {
-          text: `Too many failed attempts: try again in ${Math.ceil(wait / 60_000)} minute(s).`,
-          error: true,
-        },
-        429,
-      );
-    }
-    const stored = await readPasswordHash(this.options.files.passwordFile);
-    if (!stored) {
-      return this.signInForm(
-        res,
-        {
-          text: 'No password is set yet: run `earshot dashboard password` on the speaker.',
-          error: true,
-        },
-        403,
-      );
-    }
-    // One check at a time: scrypt is meant to be slow, and a Pi Zero has four cores.
-    if (this.checking) return this.signInForm(res, { text: 'Busy: try again.', error: true }, 429);
-    this.checking = true;
-    let ok: boolean;
-    try {
-      ok = await checkPassword(form.get('password') ?? '', stored);
-    } finally {
-      this.checking = false;
-    }
-    if (!ok) {
-      this.limiter.failed(address);
-      this.options.log.warn({ address }, 'dashboard: wrong password');
-      const locked = this.limiter.waitMs(address) > 0;
-      return this.signInForm(
-        res,
-        {
-          text: locked
-            ? `Wrong password. Too many failed attempts: try again in ${this.options.config.lockoutMinutes} minute(s).`
-            : 'Wrong password.',
-          error: true,
-        },
-        locked ? 429 : 401,
-      );
-    }
-    this.limiter.succeeded(address);
-    const session = this.sessions.create();
-    this.options.log.info({ address }, 'dashboard: signed in');
-    redirect(res, '/now', {
-      'Set-Cookie': [
-        cookie(SESSION_COOKIE, session.id, { secure: this.secure }),
-        cookie(SIGNIN_COOKIE, '', { secure: this.secure, maxAgeSeconds: 0 }),
-      ],
-    });
   }
 
   private signOut(res: ServerResponse, session: Session): void {
