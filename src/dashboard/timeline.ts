@@ -11,9 +11,11 @@ export const OUTCOME_COLOURS: Record<Outcome, string> = {
 const DAY_MS = 86_400_000;
 const WIDTH = 960;
 const LABEL = 92;
-const ROW = 46;
+const ROW = 56;
 const TOP = 22;
-const PLOT = WIDTH - LABEL - 12;
+const PLOT = WIDTH - LABEL - 24;
+/** Vertical offsets of the lanes in a day's row. */
+const LANES = [0, -11, 11];
 
 /** Radius of an upload's mark: grows with the square root of its length, 3 to 15 px. */
 export function markRadius(durationMs: number): number {
@@ -75,10 +77,18 @@ export function timelineSvg(rows: readonly UploadRow[], days: readonly number[])
       `<line x1="${LABEL}" y1="${y}" x2="${LABEL + PLOT}" y2="${y}" stroke="#eef0f4" stroke-width="2"/>`,
       `<text x="6" y="${y + 4}" font-size="12" fill="#1d2330">${esc(label)}</text>`,
     );
+    // Marks that would cover each other (uploads minutes apart) move to a lane above or
+    // below; past the last lane they overlap again, still each with its own tooltip.
+    const laneEnds = LANES.map(() => -Infinity);
     for (const row of rows) {
       const t = Date.parse(row.start);
       if (t < start || t >= start + DAY_MS) continue;
-      parts.push(mark(row, LABEL + (PLOT * (t - start)) / DAY_MS, y));
+      const x = LABEL + (PLOT * (t - start)) / DAY_MS;
+      const r = markRadius(row.durationMs);
+      let lane = laneEnds.findIndex((end) => end < x - r - 1);
+      if (lane < 0) lane = 0;
+      laneEnds[lane] = x + r;
+      parts.push(mark(row, x, y + LANES[lane]!));
     }
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="Uploads by time of day">${parts.join('')}</svg>`;

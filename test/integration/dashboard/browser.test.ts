@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,11 +78,18 @@ beforeAll(async () => {
     receiptKey: privateKey,
     behaviour: { reply: 'tone' },
   });
+  // Two requests; the second is cut short by the mute button (an aborted upload).
   const run = await runDevice(
-    fixture('alexa-what-time.wav'),
+    fixture('alexa-twice.wav'),
     cloudConfig(certs, cloud, ledger, [`cloud.receiptKey=${receiptPublic}`]),
+    {
+      presses: [
+        { name: 'mute', seconds: 8.9 },
+        { name: 'mute', seconds: 10 },
+      ],
+    },
   );
-  expect(run.of('upload').length).toBeGreaterThan(0);
+  expect(run.of('upload').map((u) => u.outcome)).toEqual(['sent', 'aborted']);
 
   // The daemon, with the page on a free loopback port (plain HTTP is allowed there).
   broker = await Mosquitto.start();
@@ -148,7 +155,7 @@ describe("the owner's page in a browser", () => {
 
   it('Now changes live when MQTT mutes the device, and the physical button unmutes it', async () => {
     // A request of the daemon's own run first, so the page has seen the device work.
-    await eventually(() => (utterances().length >= 2 ? true : undefined), 'an upload', 30_000);
+    await eventually(() => (utterances().length >= 3 ? true : undefined), 'an upload', 30_000);
     await eventually(() => (runtime.device.state === 'idle' ? true : undefined), 'idle', 20_000);
     const loads: string[] = [];
     page.on('load', () => loads.push(page.url()));
@@ -199,8 +206,12 @@ describe("the owner's page in a browser", () => {
     );
     expect(receipts).toContain('verified');
     expect(receipts).toContain('none');
-    const file = await shot(page, 'sent');
-    copyFileSync(file, join(repoRoot, 'coverage', 'dashboard', 'timeline.png'));
+    expect(
+      await page.$$eval('.timeline g.mark', (gs) => gs.map((g) => g.getAttribute('data-outcome'))),
+    ).toEqual(expect.arrayContaining(['sent', 'aborted']));
+    await shot(page, 'sent');
+    // The picture alone, for the README (docs/dashboard-timeline.png is a copy of it).
+    await page.locator('.timeline').screenshot({ path: join(SHOTS, 'timeline.png') });
 
     await page.selectOption('#outcome', 'aborted');
     await page.click('form.filters button');

@@ -11,7 +11,7 @@ import type { DeviceCommand } from '../../../src/shared/device-status.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { cookieValue, rawRequest, setPassword, signIn } from '../../helpers/dashboard.js';
 import { cliPath, fixture, repoRoot, tempDir } from '../../helpers/paths.js';
-import { cleanEnv } from '../../helpers/run-cli.js';
+import { cleanEnv, runDoctor } from '../../helpers/run-cli.js';
 import { runSimulate } from '../../helpers/simulate.js';
 
 /**
@@ -300,4 +300,35 @@ describe("the owner's page refuses", () => {
     expect(problems[1]?.code).toBe('E_DASHBOARD_CERT');
     await d.stop();
   });
+});
+
+describe('earshot doctor', () => {
+  it('shows the URL and the certificate fingerprint of the page when it is on', async () => {
+    const fingerprint = new X509Certificate(ca).fingerprint256;
+    const on = await runDoctor([
+      '--timeout',
+      '2',
+      ...setArgs(settings('a', ['dashboard.bind=0.0.0.0', 'dashboard.port=8443'])),
+    ]);
+    const check = on.check('dashboard');
+    expect(check.status).toBe('pass');
+    expect(check.detail).toMatch(/^https:\/\/[^ ]+\.local:8443\//);
+    expect(check.detail).toContain(`SHA-256 ${fingerprint} (self-signed)`);
+    const noCert = await runDoctor([
+      '--timeout',
+      '2',
+      ...setArgs(settings('c', ['dashboard.bind=0.0.0.0'])),
+    ]);
+    expect(noCert.check('dashboard')).toMatchObject({
+      status: 'fail',
+      hint: expect.stringContaining('earshot dashboard cert'),
+    });
+    const off = await runDoctor([
+      '--timeout',
+      '2',
+      '--set',
+      `device.stateDir=${join(tmp.dir, 'a')}`,
+    ]);
+    expect(off.check('dashboard').status).toBe('skip');
+  }, 60_000);
 });
