@@ -23,6 +23,8 @@ export class LiveStreams {
   constructor(
     private readonly max: number,
     private readonly view: () => unknown,
+    /** Whether a stream's session still lives: one that ended (expired) is closed. */
+    private readonly sessionLive: (session: string) => boolean,
   ) {}
 
   open(req: IncomingMessage, res: ServerResponse, session: string): void {
@@ -34,13 +36,18 @@ export class LiveStreams {
     });
     const stream = { res, session };
     this.streams.push(stream);
-    while (this.streams.length > this.max) this.streams.shift()!.res.end();
+    while (this.streams.length > this.max) this.close(this.streams[0]!);
     req.on('close', () => this.remove(stream));
     res.write(`retry: 2000\n\n`);
-    // Not remembered as the last view sent: the others may not have it yet.
+    // The next change is sent to every stream even if it equals what the others last
+    // got: this one may have seen a different view in between.
+    this.last = '';
     res.write(`event: now\ndata: ${JSON.stringify(this.view())}\n\n`);
     this.keepalive ??= setInterval(() => {
-      for (const s of this.streams) s.res.write(': keep-alive\n\n');
+      for (const s of [...this.streams]) {
+        if (this.sessionLive(s.session)) s.res.write(': keep-alive\n\n');
+        else this.close(s);
+      }
     }, KEEPALIVE_MS);
     this.keepalive.unref();
   }
@@ -54,12 +61,20 @@ export class LiveStreams {
       const data = JSON.stringify(this.view());
       if (data === this.last) return;
       this.last = data;
-      for (const s of this.streams) s.res.write(`event: now\ndata: ${data}\n\n`);
+      for (const s of [...this.streams]) {
+        if (this.sessionLive(s.session)) s.res.write(`event: now\ndata: ${data}\n\n`);
+        else this.close(s);
+      }
     });
   }
 
   closeSession(session: string): void {
-    for (const s of this.streams.filter((x) => x.session === session)) s.res.end();
+    for (const s of this.streams.filter((x) => x.session === session)) this.close(s);
+  }
+
+  private close(stream: Stream): void {
+    stream.res.end();
+    this.remove(stream);
   }
 
   closeAll(): void {

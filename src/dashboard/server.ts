@@ -95,7 +95,11 @@ export class Dashboard extends TypedEmitter<DashboardEvents> {
       log: options.log,
       now,
     });
-    this.live = new LiveStreams(c.maxLiveStreams, () => this.view());
+    this.live = new LiveStreams(
+      c.maxLiveStreams,
+      () => this.view(),
+      (id) => this.sessions.isLive(id),
+    );
     this.ledgerPages = new LedgerPages(options.ledger, c.maxRows);
   }
 

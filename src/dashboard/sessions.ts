@@ -65,6 +65,14 @@ export class Sessions {
     return s;
   }
 
+  /** Whether the session still lives, without counting as use (a live stream is not a visit). */
+  isLive(id: string): boolean {
+    const s = this.byId.get(id);
+    if (!s) return false;
+    const t = this.now();
+    return t - s.lastSeen <= this.limits.idleMs && t - s.created <= this.limits.maxAgeMs;
+  }
+
   end(id: string): void {
     this.byId.delete(id);
   }
