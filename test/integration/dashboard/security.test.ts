@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
@@ -54,14 +54,14 @@ function cli(args: string[]): string {
   return r.stdout;
 }
 
-function dashboard(config: Config): Dashboard {
+function dashboard(config: Config, ledgerFile = ledger): Dashboard {
   const status = new StatusBook(true, () => 50, silentLogger());
   const d = new Dashboard({
     config: config.dashboard,
     files: dashboardFiles(config),
     deviceName: 'Test speaker',
     policy: config.remote,
-    ledger: { file: ledger, anchorPublished: false },
+    ledger: { file: ledgerFile, anchorPublished: false },
     device: { snapshot: () => status.snapshot(), leds: () => [], mqtt: () => undefined },
     log: silentLogger(),
   });
@@ -331,4 +331,31 @@ describe('earshot doctor', () => {
     ]);
     expect(off.check('dashboard').status).toBe('skip');
   }, 60_000);
+});
+
+describe('the Proof page', () => {
+  it('says in words that an edited record does not hold, and where it breaks', async () => {
+    const edited = join(tmp.dir, 'edited.jsonl');
+    const lines = readFileSync(ledger, 'utf8').split('\n');
+    lines[0] = lines[0]!.replace(/"bytes":(\d+)/, (_, n: string) => `"bytes":${Number(n) - 1}`);
+    writeFileSync(edited, lines.join('\n'));
+    const d = dashboard(loadConfig({ overrides: settings('b') }), edited);
+    await d.start();
+    try {
+      const s = await signIn(d.url!, PASSWORD);
+      const html = (
+        await rawRequest(d.url!, '/proof', { headers: { Cookie: s.cookie } })
+      ).body.toString();
+      expect(html).toContain('The record does not hold');
+      expect(html).toMatch(
+        /The chain breaks at .*edited\.jsonl line 2: chain broken at entry 2: the line before it was changed/,
+      );
+      const sent = (
+        await rawRequest(d.url!, '/sent', { headers: { Cookie: s.cookie } })
+      ).body.toString();
+      expect(sent).toContain('The ledger does not verify');
+    } finally {
+      await d.stop();
+    }
+  });
 });
