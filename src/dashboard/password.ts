@@ -5,8 +5,9 @@ import { EarshotError, errorMessage } from '../shared/errors.js';
 
 /**
  * The dashboard password, kept only as a scrypt hash (Node's own, no dependency):
- * `scrypt$N$r$p$salt$hash`, salt and hash in base64. N = 2^14 takes about 0.1 s on a
- * Pi Zero 2 W and 16 MiB of memory: slow enough for a guesser, fast enough to sign in.
+ * `scrypt$N$r$p$salt$hash`, salt and hash in base64. N = 2^14, r = 8 (16 MiB of memory):
+ * one check took 160-200 ms on the shared two-core development machine, slower on a Pi;
+ * slow enough for a guesser, and sign-in happens rarely.
  */
 const PARAMS = { N: 16_384, r: 8, p: 1 };
 const KEY_BYTES = 32;
