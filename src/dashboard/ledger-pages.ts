@@ -18,6 +18,8 @@ export interface LedgerSource {
 }
 
 const DAY_MS = 86_400_000;
+/** How long a verified ledger stays in memory after the last page that used it. */
+const CACHE_MS = 120_000;
 const OUTCOMES = ['all', 'sent', 'aborted', 'failed'] as const;
 
 interface Filters extends RowFilter {
@@ -64,6 +66,7 @@ export function parseFilters(url: URL, now = Date.now()): Filters {
  */
 export class LedgerPages {
   private cache: { key: string; result: VerifyResult } | undefined;
+  private forget: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly source: LedgerSource,
@@ -78,8 +81,14 @@ export class LedgerPages {
     } catch {
       // No ledger yet: verify says so.
     }
-    if (this.cache?.key !== key) this.cache = { key, result: await verifyLedger(this.source.file) };
-    return this.cache.result;
+    const result =
+      this.cache?.key === key ? this.cache.result : await verifyLedger(this.source.file);
+    this.cache = { key, result };
+    // A verified ledger in memory can be megabytes: kept only while someone is looking.
+    clearTimeout(this.forget);
+    this.forget = setTimeout(() => (this.cache = undefined), CACHE_MS);
+    this.forget.unref();
+    return result;
   }
 
   async sent(url: URL): Promise<string> {

@@ -236,6 +236,8 @@ export class Dashboard extends TypedEmitter<DashboardEvents> {
       case '/now':
         return this.nowPage(res, session, url);
       case '/events':
+        // A HEAD would hold a stream open that never carries anything.
+        if (method !== 'GET') return sendText(res, 405, 'GET only');
         return this.live.open(req, res, session.id);
       case '/sent':
         return sendHtml(
