@@ -32,6 +32,8 @@ export const SLOW_FILES = [
   'test/adversarial/reference-cloud.test.ts',
   'test/adversarial/mqtt-remote.test.ts',
   'test/adversarial/small-findings.test.ts',
+  // The owner's page in chromium against a daemon on the paced microphone.
+  'test/integration/dashboard/browser.test.ts',
 ];
 
 export default mergeConfig(

@@ -16,7 +16,8 @@
 #                            scripts/config.template.yaml; only when absent (0640 root:earshot)
 #   /etc/earshot/tls/        the bundle's tls/ files (device certificate, key, CA), if any
 #   /etc/systemd/system/earshot.service, enabled and (re)started
-#   /var/lib/earshot/        the ledger; created by systemd (StateDirectory=)
+#   /var/lib/earshot/        the ledger (created by systemd, StateDirectory=) and the web
+#                            page's self-signed certificate (dashboard.crt/.key)
 #   /usr/local/bin/earshot   a link to the CLI, so `earshot doctor` works from any shell
 #   /boot/firmware/config.txt  the board profile's overlay and dtparam lines, in one
 #                            block between "# earshot board setup" markers (a reboot
@@ -363,6 +364,24 @@ install_config() {
   fi
 }
 
+# The owner's web page (dashboard.*, off by default) needs HTTPS off loopback: each
+# device makes its own self-signed certificate once (never baked into an image), in the
+# state directory the service user owns; `earshot doctor` shows its fingerprint.
+install_dashboard_cert() {
+  if ((root_mode)); then
+    skip "the web page's certificate (made on the device by earshot dashboard cert)"
+    return
+  fi
+  if [[ -f $state/dashboard.crt ]]; then
+    say "keeping $state/dashboard.crt"
+    return
+  fi
+  say "making the web page's self-signed certificate in $state"
+  run install -d -m 0750 -o "$user" -g "$user" "$state"
+  run node "$src/dist/cli/main.js" dashboard cert --set "device.stateDir=$state" ||
+    warn "no certificate for the web page: run earshot dashboard cert later"
+}
+
 install_runtime() {
   local d
   say "installing the runtime into $opt"
@@ -471,6 +490,7 @@ elif ((packages)); then
 fi
 create_user
 install_config
+install_dashboard_cert
 install_runtime
 link_cli
 install_board

@@ -17,10 +17,11 @@ cd "$(dirname "$0")/.."
 # SPI tests; python3: a datagram listener in the notify test, and with build-essential
 # node-gyp's build of the native optional modules (spi-device, epoll) the tests load;
 # pocketsphinx + pocketsphinx-en-us, lame: the Home Assistant stand-in's speech-to-text
-# and its mp3 answers.
+# and its mp3 answers; chromium: the owner's web page tests (driven by playwright-core,
+# which downloads no browser of its own).
 packages=(
   alsa-utils libasound2-dev sox libsox-fmt-all flite espeak-ng mosquitto openssl
-  pocketsphinx pocketsphinx-en-us lame
+  pocketsphinx pocketsphinx-en-us lame chromium
   mtools fdisk e2fsprogs dosfstools xz-utils shellcheck systemd util-linux
   qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross python3 build-essential
 )

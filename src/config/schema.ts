@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { audioSection } from './sections/audio.js';
 import { cloudSection } from './sections/cloud.js';
+import { dashboardSection } from './sections/dashboard.js';
 import { deviceSection } from './sections/device.js';
 import { gpioSection } from './sections/gpio.js';
 import { logSection } from './sections/log.js';
@@ -28,6 +29,7 @@ export const configSchema = z.strictObject({
   gpio: gpioSection,
   mqtt: mqttSection,
   remote: remoteSection,
+  dashboard: dashboardSection,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -11,6 +11,7 @@ import { diffKeys } from '../config/diff.js';
 import { withChanges } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { AssistTransport } from '../assist/transport.js';
+import { Dashboard, dashboardFiles } from '../dashboard/index.js';
 import { Gpio, type BackendFactory } from '../gpio/index.js';
 import { MqttBridge } from '../mqtt/index.js';
 import { discoveryIdentifier } from '../mqtt/discovery.js';
@@ -18,6 +19,7 @@ import { Ledger } from '../privacy/ledger.js';
 import { ledgerPath } from '../privacy/ledger-path.js';
 import type { Frame } from '../shared/audio-format.js';
 import { RealClock, type Clock } from '../shared/clock.js';
+import { loadReceiptPublicKey } from '../shared/receipt.js';
 import { errorMessage } from '../shared/errors.js';
 import { partLogger, type Logger } from '../shared/logger.js';
 import { VERSION } from '../shared/version.js';
@@ -104,6 +106,7 @@ export class Runtime {
   readonly transport: UtteranceTransport;
   readonly ledger: Ledger;
   readonly mqtt: MqttBridge | undefined;
+  readonly dashboard: Dashboard | undefined;
   readonly wake: ConfiguredWake;
   readonly vad: SileroVad | EnergyVad;
   readonly device: Device;
@@ -195,6 +198,7 @@ export class Runtime {
       () => this.player.volume,
       this.log,
     );
+    this.dashboard = config.dashboard.enabled ? this.makeDashboard(config, log) : undefined;
     this.connect();
     // The order parts start in; they stop in reverse. The device starts last: it opens
     // the microphone once everything that hears, shows and sends is up.
@@ -205,6 +209,7 @@ export class Runtime {
       this.vad,
       this.player,
       ...(this.mqtt ? [this.mqtt] : []),
+      ...(this.dashboard ? [this.dashboard] : []),
       this.transport,
       ...(options.waitForLinkMs ? [this.linkWait(options.waitForLinkMs)] : []),
       this.loop,
@@ -214,7 +219,7 @@ export class Runtime {
 
   /** Every subscription between parts, in one place. */
   private connect(): void {
-    const { device, status, transport, gpio, loop, ledger, player, wake, mqtt } = this;
+    const { device, status, transport, gpio, loop, ledger, player, wake, mqtt, dashboard } = this;
     status.watchDevice(device);
     transport.on('status', (s) => {
       status.onLink(s);
@@ -286,6 +291,16 @@ export class Runtime {
       status.onPartStatus('wake', fallback);
       gpio.setDegraded('wake', fallback !== undefined);
     });
+    if (dashboard) {
+      dashboard.on('command', (cmd) => {
+        this.log.info({ cmd }, 'command from the web page');
+        device.dispatch(commandEvent(cmd));
+      });
+      dashboard.on('status', (problem) => status.onPartStatus('dashboard', problem));
+      status.on('changed', () => dashboard.refresh());
+      gpio.on('led', () => dashboard.refresh());
+      mqtt?.on('status', () => dashboard.refresh());
+    }
     if (mqtt) {
       mqtt.on('command', (cmd) => {
         this.log.info({ cmd }, 'command');
@@ -299,6 +314,29 @@ export class Runtime {
       // The first snapshot, published as soon as the broker is there.
       mqtt.update(status.snapshot());
     }
+  }
+
+  /** The owner's web page: reads the status book and the ledger, sends mute as MQTT does. */
+  private makeDashboard(config: Config, log: Logger): Dashboard {
+    return new Dashboard({
+      config: config.dashboard,
+      files: dashboardFiles(config),
+      deviceName: config.device.name,
+      policy: config.remote,
+      ledger: {
+        file: ledgerPath(config),
+        ...(config.cloud.receiptKey
+          ? { receiptKey: loadReceiptPublicKey(config.cloud.receiptKey) }
+          : {}),
+        anchorPublished: Boolean(config.mqtt.url),
+      },
+      device: {
+        snapshot: () => this.status.snapshot(),
+        leds: () => this.gpio.ledStates(),
+        mqtt: () => this.mqtt?.status,
+      },
+      log: partLogger(log, 'dashboard'),
+    });
   }
 
   /** Starts every part in order; a part that cannot start stops the ones already started. */

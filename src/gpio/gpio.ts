@@ -1,7 +1,7 @@
 import type { BoardProfile, ButtonName, LedPattern, LedProfile } from '../config/board-profile.js';
 import type { GpioConfig } from '../config/sections/gpio.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
-import type { DeviceStateName } from '../shared/device-status.js';
+import type { DeviceStateName, LedState } from '../shared/device-status.js';
 import { EarshotError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
@@ -205,6 +205,16 @@ export class Gpio extends TypedEmitter<GpioEvents> {
 
   ledViews(): LedView[] {
     return [...this.leds.values()].map((l) => ({ name: l.name, on: l.on }));
+  }
+
+  /** Every LED's current pattern (what the owner's page shows; blinking is drawn there). */
+  ledStates(): LedState[] {
+    return [...this.leds.values()].map((l) => {
+      const pattern = l.runner.current ?? OFF;
+      const own = 'color' in pattern ? pattern.color : undefined;
+      const color = pattern.type === 'off' ? undefined : (own ?? l.baseColor);
+      return { name: l.name, pattern: pattern.type, ...(color ? { color } : {}) };
+    });
   }
 
   /** All LEDs, virtual ones included, as one line: `● listening ○ mute ○ status`. */

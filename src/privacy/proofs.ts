@@ -119,16 +119,7 @@ function checkAck(
     return problem(`entry ${ack.seq}: a receipt without the facts it signs`);
   }
   if (key) {
-    const facts = {
-      deviceId: receipt.deviceId,
-      id: ack.id,
-      sha256: ack.sha256,
-      bytes: ack.bytes,
-      stored: ack.stored,
-      aborted: ack.aborted ?? false,
-      time: receipt.time,
-    };
-    if (!verifyReceipt(facts, receipt.signature, key)) {
+    if (!receiptHolds(ack, key)) {
       return problem(
         `entry ${ack.seq}: the cloud's signature does not match this acknowledgement (changed after the cloud signed it)`,
       );
@@ -144,4 +135,20 @@ function checkAck(
     );
   }
   return undefined;
+}
+
+/** Whether an acknowledgement's receipt is the cloud's signature of exactly its facts. */
+export function receiptHolds(ack: AckEntry, key: KeyObject): boolean {
+  const { receipt } = ack;
+  if (!receipt || ack.sha256 === undefined || ack.bytes === undefined) return false;
+  const facts = {
+    deviceId: receipt.deviceId,
+    id: ack.id,
+    sha256: ack.sha256,
+    bytes: ack.bytes,
+    stored: ack.stored,
+    aborted: ack.aborted ?? false,
+    time: receipt.time,
+  };
+  return verifyReceipt(facts, receipt.signature, key);
 }

@@ -71,3 +71,11 @@ export type DeviceCommand =
   | { type: 'falseWake' }
   /** Speak this text (needs a cloud that speaks texts: Home Assistant). */
   | { type: 'announce'; text: string };
+
+/** One LED as it is shown now: the pattern it plays (`off`, `solid`, `blink` …) and its colour. */
+export interface LedState {
+  name: string;
+  pattern: string;
+  /** `#rrggbb` for an LED with a colour. */
+  color?: string;
+}

@@ -331,6 +331,26 @@ export const ERROR_CODES = {
     hint: 'Free disk space; the device retries on its own.',
   },
 
+  // the owner's web page
+  E_DASHBOARD_CERT: {
+    part: 'dashboard',
+    meaning:
+      'The web page is not served: it needs HTTPS off loopback and its certificate or key cannot be read.',
+    hint: '`earshot dashboard cert` makes a self-signed one; or set dashboard.cert and dashboard.key, or dashboard.bind: 127.0.0.1.',
+  },
+  E_DASHBOARD_LISTEN: {
+    part: 'dashboard',
+    meaning:
+      'The web page is not served: its address or port cannot be used (taken, or not on this machine).',
+    hint: 'Change dashboard.port or dashboard.bind.',
+  },
+  E_DASHBOARD_PASSWORD: {
+    part: 'dashboard',
+    meaning:
+      'The web page password cannot be set or read (too short, malformed hash, readable by others).',
+    hint: 'Set it again with `earshot dashboard password`.',
+  },
+
   // commands
   E_SIMULATE: { part: 'cli', meaning: '`earshot simulate` cannot do what was asked.' },
   E_DEMO: { part: 'cli', meaning: 'The demo could not run or complete.' },

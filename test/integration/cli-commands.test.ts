@@ -20,6 +20,7 @@ const ALL = [
   'config',
   'board',
   'cloud',
+  'dashboard',
   'certs',
   'bench',
   'errors',

@@ -204,6 +204,7 @@ describe('earshot doctor: the report', { timeout: 90_000 }, () => {
       'certificates',
       'cloud',
       'mqtt',
+      'dashboard',
       'clock',
       'ledger space',
       'systemd unit',

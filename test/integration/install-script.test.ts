@@ -86,6 +86,9 @@ describe('install.sh --dry-run', () => {
     );
     action(/^\+ cp -R .*\/dist \/opt\/earshot\/dist$/);
     action(
+      /^\+ node .*\/dist\/cli\/main\.js dashboard cert --set device\.stateDir=\/var\/lib\/earshot$/,
+    );
+    action(
       /^\+ \(cd \/opt\/earshot && env ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --ignore-scripts/,
     );
     action(/^\+ \(cd \/opt\/earshot && npm rebuild epoll spi-device speaker/);

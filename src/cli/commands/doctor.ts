@@ -6,6 +6,7 @@ import { addConfigOptions, configFromOptions, type ConfigOptions } from '../conf
 import { checkAssist } from '../doctor/assist-check.js';
 import { checkBoard } from '../doctor/board-checks.js';
 import { checkCertificates } from '../doctor/cert-checks.js';
+import { checkDashboard } from '../doctor/dashboard-check.js';
 import { runCheck, type CheckResult } from '../doctor/check.js';
 import { checkCloud, checkGpio, checkMqtt, checkWake } from '../doctor/part-checks.js';
 import {
@@ -68,6 +69,7 @@ export function registerDoctor(program: Command): void {
             : checkCloud(config, timeoutMs),
       ],
       ['mqtt', false, () => checkMqtt(config, timeoutMs)],
+      ['dashboard', false, () => checkDashboard(config)],
       ['clock', true, checkClock],
       ['ledger space', true, () => checkLedgerSpace(ledgerPath(config))],
       ['systemd unit', false, checkUnit],

@@ -18,6 +18,7 @@ export const commandLoaders: ReadonlyArray<{ name: string; load: () => Promise<R
   { name: 'config', load: async () => (await import('./config.js')).registerConfig },
   { name: 'board', load: async () => (await import('./board.js')).registerBoard },
   { name: 'cloud', load: async () => (await import('./cloud.js')).registerCloud },
+  { name: 'dashboard', load: async () => (await import('./dashboard.js')).registerDashboard },
   { name: 'certs', load: async () => (await import('./certs.js')).registerCerts },
   { name: 'bench', load: async () => (await import('./bench.js')).registerBench },
   { name: 'errors', load: async () => (await import('./errors.js')).registerErrors },

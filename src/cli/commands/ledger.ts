@@ -11,6 +11,7 @@ import {
   type Anchor,
   type ReceiptReport,
 } from '../../privacy/proofs.js';
+import { exportDocument } from '../../privacy/export.js';
 import { verifyLedger, type VerifyResult } from '../../privacy/verify.js';
 import { EarshotError, errorMessage } from '../../shared/errors.js';
 import { loadReceiptPublicKey } from '../../shared/receipt.js';
@@ -127,18 +128,9 @@ export function registerLedger(program: Command): void {
       .command('export')
       .description('print the whole ledger as one JSON document, with its verification'),
   ).action(async (flags: LedgerFlags) => {
-    const file = fileOf(flags);
-    const result = await verifyLedger(file);
-    const doc = {
-      ledger: file,
-      exportedAt: new Date().toISOString(),
-      verified: result.ok,
-      ...(result.problem ? { problem: result.problem } : {}),
-      warnings: result.warnings,
-      entries: result.entries,
-    };
+    const doc = exportDocument(fileOf(flags), await verifyLedger(fileOf(flags)));
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    if (!result.ok) process.exitCode = 1;
+    if (!doc.verified) process.exitCode = 1;
   });
 }
 

@@ -1,0 +1,2 @@
+export { Dashboard, type DashboardOptions } from './server.js';
+export { dashboardFiles } from './files.js';
