@@ -26,6 +26,8 @@ export const SLOW_FILES = [
   // Home Assistant: two requests at real time each, and a daemon on the paced microphone.
   'test/integration/assist/assist-failures.test.ts',
   'test/integration/assist/assist-daemon.test.ts',
+  // The wake word switched over MQTT: a daemon on the paced microphone for two loops.
+  'test/integration/wake-choice-mqtt.test.ts',
 ];
 
 export default mergeConfig(

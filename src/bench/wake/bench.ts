@@ -127,9 +127,9 @@ interface BenchKeyword {
   patience: number;
 }
 
-/** The configured keyword of that name, or the schema defaults for a bundled model. */
+/** The configured keyword (or choice) of that name, or the schema defaults for a bundled model. */
 function pickKeyword(wake: Config['wake'], name: string): BenchKeyword {
-  const configured = wake.keywords.find((k) => k.name === name);
+  const configured = [...wake.keywords, ...wake.choices].find((k) => k.name === name);
   const k = configured ?? wakeSection.parse({ keywords: [{ name }] }).keywords[0]!;
   return { name: k.name, model: k.model ?? k.name, threshold: k.threshold, patience: k.patience };
 }

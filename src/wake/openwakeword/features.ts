@@ -29,7 +29,7 @@ export const EMBEDDING_DIM = 96;
 export class FeatureStream {
   private readonly melInput = new Float32Array(MEL_INPUT_SAMPLES);
   private readonly melWindow = new Float32Array(EMBEDDING_WINDOW * MEL_BINS);
-  private readonly history: Float32Array;
+  private history: Float32Array;
   private readonly mel: BoundModel;
   private readonly embedding: BoundModel;
   /** Where the two models write their outputs. */
@@ -42,9 +42,9 @@ export class FeatureStream {
     melSession: Session,
     embeddingSession: Session,
     /** How many embeddings the longest classifier reads. */
-    readonly historyLength: number,
+    private historyFrames: number,
   ) {
-    this.history = new Float32Array(historyLength * EMBEDDING_DIM);
+    this.history = new Float32Array(historyFrames * EMBEDDING_DIM);
     const melInput = new Tensor('float32', this.melInput, [1, MEL_INPUT_SAMPLES]);
     this.mel = new BoundModel(
       melSession,
@@ -78,9 +78,35 @@ export class FeatureStream {
     return stream;
   }
 
+  /** How many embeddings the history holds (the longest classifier window). */
+  get historyLength(): number {
+    return this.historyFrames;
+  }
+
+  /**
+   * Makes room for a classifier that reads `length` embeddings (a keyword chosen at run
+   * time may read a longer window). The newest embeddings stay; the older part starts as
+   * the rest state's oldest embedding. Views from `window` taken before are stale after
+   * it grows: classifiers must bind again.
+   */
+  ensureHistory(length: number): boolean {
+    if (length <= this.historyFrames) return false;
+    const grow = (old: Float32Array): Float32Array => {
+      const next = new Float32Array(length * EMBEDDING_DIM);
+      const pad = (length - this.historyFrames) * EMBEDDING_DIM;
+      for (let at = 0; at < pad; at += EMBEDDING_DIM) next.set(old.subarray(0, EMBEDDING_DIM), at);
+      next.set(old, pad);
+      return next;
+    };
+    this.history = grow(this.history);
+    if (this.rest) this.rest = { mel: this.rest.mel, history: grow(this.rest.history) };
+    this.historyFrames = length;
+    return true;
+  }
+
   /** The newest `count` embeddings, oldest first, as a view on the history. */
   window(count: number): Float32Array {
-    return this.history.subarray((this.historyLength - count) * EMBEDDING_DIM);
+    return this.history.subarray((this.historyFrames - count) * EMBEDDING_DIM);
   }
 
   /** Adds one 80 ms chunk and computes its embedding. */
@@ -134,7 +160,7 @@ export class FeatureStream {
   private async learnRestState(): Promise<void> {
     const chunk = new Int16Array(FRAME_SAMPLES);
     let seed = 12345;
-    const chunks = Math.ceil(EMBEDDING_WINDOW / MEL_FRAMES_PER_CHUNK) + this.historyLength;
+    const chunks = Math.ceil(EMBEDDING_WINDOW / MEL_FRAMES_PER_CHUNK) + this.historyFrames;
     for (let c = 0; c < chunks; c++) {
       for (let i = 0; i < FRAME_SAMPLES; i++) {
         seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
