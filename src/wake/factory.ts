@@ -106,6 +106,7 @@ export function openWakeWord(config: Config['wake']): OpenWakeWordDetector {
     refractoryMs: config.refractoryMs,
     warmupMs: config.warmupMs,
     vadThreshold: config.vadThreshold,
+    quietGateDb: config.quietGateDb,
   });
 }
 

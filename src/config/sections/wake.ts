@@ -75,6 +75,14 @@ export const wakeSection = z
      * Costs no CPU until a keyword is about to fire.
      */
     vadThreshold: z.number().min(0).max(1).default(0.2),
+    /**
+     * openWakeWord only: the models (mel spectrogram, embedding, classifiers) run only on
+     * frames this many dB above the room's tracked noise floor (pre-emphasised energy),
+     * and 0.8 s after; skipped frames are kept and replayed when sound starts, so a word
+     * that starts in the quiet keeps its features. A quiet room then costs about a tenth
+     * of the CPU (`earshot bench wake`, quiet hour). 0 runs the models on every frame.
+     */
+    quietGateDb: z.number().min(0).max(40).default(6),
     porcupine: z
       .strictObject({
         /** Picovoice AccessKey; also read from PICOVOICE_ACCESS_KEY. Secret. */

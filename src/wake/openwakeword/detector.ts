@@ -5,7 +5,14 @@ import { KeywordClassifier } from './classifier.js';
 import { FeatureStream } from './features.js';
 import { KeywordGate } from './gate.js';
 import { defaultKeywordName, resolveKeywordModel } from './models.js';
+import { QuietGate } from './quiet-gate.js';
 import { SpeechCheck } from './vad.js';
+
+/**
+ * After the last loud frame the models run on this long (0.8 s): a keyword fires at the
+ * end of the word, whose last syllable is often its quietest ("Alex-a").
+ */
+const QUIET_HANGOVER_FRAMES = 10;
 
 export interface OpenWakeWordKeyword {
   /** Name reported on detection; defaults to the model's file name without version. */
@@ -30,6 +37,11 @@ export interface OpenWakeWordOptions {
   warmupMs: number;
   /** Veto detections without speech 0.3–0.6 s before them (Silero VAD); 0 turns it off. */
   vadThreshold: number;
+  /**
+   * Skip the models while nothing stands this many dB above the room's noise floor
+   * (see QuietGate); 0 runs them on every frame.
+   */
+  quietGateDb?: number;
   /** Folder that relative model paths are resolved against (default: working directory). */
   baseDir?: string;
   /**
@@ -64,6 +76,7 @@ export class OpenWakeWordDetector implements WakeDetector {
   private slots: Slot[] = [];
   private scores: FrameScores;
   private lastIndex: number | undefined;
+  private readonly quiet: QuietGate | undefined;
   /** The frame being scored, if any: a keyword switch waits for it, never the reverse. */
   private inFlight: Promise<Detection[]> | undefined;
 
@@ -71,6 +84,8 @@ export class OpenWakeWordDetector implements WakeDetector {
     this.names = keywordNames(options.keywords);
     this.configured = options.keywords;
     this.scores = { keyword: new Float32Array(options.keywords.length), vad: NaN };
+    const openDb = options.quietGateDb ?? 0;
+    if (openDb > 0) this.quiet = new QuietGate({ openDb, hangoverFrames: QUIET_HANGOVER_FRAMES });
   }
 
   /** The names of the keywords listened for now. */
@@ -161,9 +176,18 @@ export class OpenWakeWordDetector implements WakeDetector {
     if (this.lastIndex !== undefined && frame.index !== this.lastIndex + 1) this.reset();
     this.lastIndex = frame.index;
 
-    await features.push(frame.samples);
     this.vad?.remember(frame.samples);
     this.scores.vad = NaN;
+    if (this.quiet && !this.quiet.update(frame.samples)) {
+      // Nothing to hear: the models wait, the gates see a score of 0 (their warm-up
+      // and refractory periods run on), the frame is kept for the replay.
+      features.defer(frame.samples);
+      this.scores.keyword.fill(0);
+      for (const slot of this.slots) slot.gate.update(frame.index, 0);
+      this.options.onScores?.(frame.index, this.scores);
+      return [];
+    }
+    await features.push(frame.samples);
     const detections: Detection[] = [];
     let probe = false;
     for (const [i, slot] of this.slots.entries()) {

@@ -35,6 +35,12 @@ export class FeatureStream {
   /** Where the two models write their outputs. */
   private readonly melOut: Float32Array;
   private readonly embeddingOut: Float32Array;
+  /**
+   * Frames heard while the models were skipped (`defer`), newest last: enough of them to
+   * rebuild every buffer exactly as if no frame had been skipped.
+   */
+  private deferred: Int16Array;
+  private deferredCount = 0;
   /** Snapshots of the buffers after steady near-silence, restored by `reset`. */
   private rest: { mel: Float32Array; history: Float32Array } | undefined;
 
@@ -45,6 +51,7 @@ export class FeatureStream {
     private historyFrames: number,
   ) {
     this.history = new Float32Array(historyFrames * EMBEDDING_DIM);
+    this.deferred = new Int16Array(replayFrames(historyFrames) * FRAME_SAMPLES);
     const melInput = new Tensor('float32', this.melInput, [1, MEL_INPUT_SAMPLES]);
     this.mel = new BoundModel(
       melSession,
@@ -101,6 +108,10 @@ export class FeatureStream {
     this.history = grow(this.history);
     if (this.rest) this.rest = { mel: this.rest.mel, history: grow(this.rest.history) };
     this.historyFrames = length;
+    // Frames deferred before are dropped: the first scores after a switch during silence
+    // see slightly older features, never wrong ones.
+    this.deferred = new Int16Array(replayFrames(length) * FRAME_SAMPLES);
+    this.deferredCount = 0;
     return true;
   }
 
@@ -109,14 +120,39 @@ export class FeatureStream {
     return this.history.subarray((this.historyFrames - count) * EMBEDDING_DIM);
   }
 
-  /** Adds one 80 ms chunk and computes its embedding. */
-  async push(samples: Int16Array): Promise<void> {
-    if (samples.length !== FRAME_SAMPLES) {
-      throw new EarshotError(
-        'E_WAKE_FRAME',
-        `expected ${FRAME_SAMPLES} samples, got ${samples.length}`,
-      );
+  /**
+   * Keeps one 80 ms chunk without running the models (nothing to hear in it). The next
+   * `push` first runs the models over the kept chunks, so that its features are those
+   * of the uninterrupted stream: a word that starts in the quiet loses nothing.
+   */
+  defer(samples: Int16Array): void {
+    checkFrame(samples);
+    const capacity = this.deferred.length / FRAME_SAMPLES;
+    if (this.deferredCount === capacity) {
+      this.deferred.copyWithin(0, FRAME_SAMPLES);
+      this.deferredCount -= 1;
     }
+    this.deferred.set(samples, this.deferredCount * FRAME_SAMPLES);
+    this.deferredCount += 1;
+  }
+
+  /** How many chunks wait for the models (at most what a replay needs). */
+  get deferredFrames(): number {
+    return this.deferredCount;
+  }
+
+  /** Adds one 80 ms chunk and computes its embedding (after any deferred ones). */
+  async push(samples: Int16Array): Promise<void> {
+    checkFrame(samples);
+    const waiting = this.deferredCount;
+    this.deferredCount = 0;
+    for (let f = 0; f < waiting; f++) {
+      await this.compute(this.deferred.subarray(f * FRAME_SAMPLES, (f + 1) * FRAME_SAMPLES));
+    }
+    await this.compute(samples);
+  }
+
+  private async compute(samples: Int16Array): Promise<void> {
     const input = this.melInput;
     input.copyWithin(0, FRAME_SAMPLES);
     for (let i = 0; i < FRAME_SAMPLES; i++) input[MEL_CONTEXT_SAMPLES + i] = samples[i]!;
@@ -142,6 +178,7 @@ export class FeatureStream {
    */
   reset(): void {
     this.melInput.fill(0);
+    this.deferredCount = 0;
     if (this.rest) {
       this.melWindow.set(this.rest.mel);
       this.history.set(this.rest.history);
@@ -169,5 +206,22 @@ export class FeatureStream {
       await this.push(chunk);
     }
     this.rest = { mel: this.melWindow.slice(), history: this.history.slice() };
+  }
+}
+
+/**
+ * Chunks that rebuild every buffer from scratch: one for the mel context, those whose
+ * mel frames fill the embedding window, and one per embedding of the history.
+ */
+function replayFrames(historyFrames: number): number {
+  return 1 + Math.ceil(EMBEDDING_WINDOW / MEL_FRAMES_PER_CHUNK) + historyFrames;
+}
+
+function checkFrame(samples: Int16Array): void {
+  if (samples.length !== FRAME_SAMPLES) {
+    throw new EarshotError(
+      'E_WAKE_FRAME',
+      `expected ${FRAME_SAMPLES} samples, got ${samples.length}`,
+    );
   }
 }
