@@ -22,7 +22,7 @@ import { gunzipSync } from 'node:zlib';
 const { values } = parseArgs({
   options: {
     out: { type: 'string', default: join(process.env.HOME ?? '/tmp', '.cache/earshot/negatives') },
-    hours: { type: 'string', default: '14' },
+    hours: { type: 'string', default: '17' },
     'file-seconds': { type: 'string', default: '600' },
   },
 });
@@ -386,7 +386,16 @@ function main() {
   addFiles('speechOverMusic', SHARE.speechOverMusic);
   addFiles('music', SHARE.music);
   addFiles('noise', SHARE.noise);
-  const cursor = { tune: { v: 0, p: 0 }, heldout: { v: 0, p: 0 } };
+  // Speech over music reads from the middle of the pools: asking for more hours adds
+  // files to each kind without changing the ones already made.
+  const half = (part, what) => Math.floor(byPart[part][what].length / 2);
+  const cursors = {
+    speech: { tune: { v: 0, p: 0 }, heldout: { v: 0, p: 0 } },
+    speechOverMusic: {
+      tune: { v: half('tune', 'voices'), p: half('tune', 'passages') },
+      heldout: { v: half('heldout', 'voices'), p: half('heldout', 'passages') },
+    },
+  };
   // About 170 s per passage (measured): a file of FILE_SECONDS holds this many.
   const perFile = Math.max(1, Math.round(FILE_SECONDS / 170));
 
@@ -398,7 +407,7 @@ function main() {
     const jobs = [];
     if (item.kind.startsWith('speech')) {
       const pool = byPart[item.part];
-      const c = cursor[item.part];
+      const c = cursors[item.kind][item.part];
       for (let k = 0; k < perFile; k++) {
         jobs.push({
           voice: pool.voices[c.v++ % pool.voices.length],
