@@ -52,7 +52,7 @@ export async function runSweep(o: SweepRunOptions): Promise<WakeSweepReport> {
     noiseDb: number | undefined,
   ): Promise<CachedSet> => {
     const key = traceKey({
-      version: 1,
+      version: 2,
       which,
       files,
       noiseDb: noiseDb ?? null,

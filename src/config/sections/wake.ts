@@ -77,8 +77,8 @@ export const wakeSection = z
     vadThreshold: z.number().min(0).max(1).default(0.2),
     /**
      * openWakeWord only: the models (mel spectrogram, embedding, classifiers) run only on
-     * frames this many dB above the room's tracked noise floor (pre-emphasised energy),
-     * and 0.8 s after; skipped frames are kept and replayed when sound starts, so a word
+     * frames this many dB above the room's tracked noise floor (frame energy), and 1.6 s
+     * after; skipped frames are kept and replayed when sound starts, so a word
      * that starts in the quiet keeps its features. A quiet room then costs about a tenth
      * of the CPU (`earshot bench wake`, quiet hour). 0 runs the models on every frame.
      */
