@@ -332,6 +332,25 @@ function musicWav(file, len, rnd, levelDb) {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * A long piece: a two-minute melody, then the same played at other speeds (another key
+ * and tempo each time), end to end. Notes are one sox call each; this keeps an hour of
+ * music to minutes of work.
+ */
+function musicPiece(file, len, rnd, levelDb) {
+  const base = join(tmp, 'piece.wav');
+  musicWav(base, Math.min(len, 120), rnd, levelDb);
+  const parts = [];
+  for (let t = 0, k = 0; t < len; k++) {
+    const speed = (0.8 + rnd() * 0.45).toFixed(3);
+    const part = join(tmp, `piece${k}.wav`);
+    run('sox', [base, part, 'speed', speed, 'rate', String(RATE)]);
+    parts.push(part);
+    t += 120 / Number(speed);
+  }
+  run('sox', [...parts, file, 'trim', '0', String(len)]);
+}
+
 function musicBed(file, len, rnd) {
   musicWav(file, len, rnd, -30 + rnd() * 8);
 }
@@ -438,7 +457,7 @@ function main() {
       entry = {};
     } else if (item.kind === 'music') {
       fresh();
-      musicWav(file, FILE_SECONDS, rnd, -28 + rnd() * 20);
+      musicPiece(file, FILE_SECONDS, rnd, -28 + rnd() * 20);
       entry = {};
     } else {
       fresh();

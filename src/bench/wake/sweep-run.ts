@@ -52,7 +52,7 @@ export async function runSweep(o: SweepRunOptions): Promise<WakeSweepReport> {
     noiseDb: number | undefined,
   ): Promise<CachedSet> => {
     const key = traceKey({
-      version: 2,
+      version: 3,
       which,
       files,
       noiseDb: noiseDb ?? null,
