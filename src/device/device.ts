@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { framesForMs, type Frame } from '../shared/audio-format.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { DeviceStateName } from '../shared/device-status.js';
-import { errorMessage } from '../shared/errors.js';
+import { EarshotError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { LogBudget } from '../shared/log-budget.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
@@ -49,7 +49,7 @@ export type DeviceEvents = {
   volume: [number];
   falseWake: [];
   /** A request from outside was not carried out (an announcement the cloud cannot speak …). */
-  refused: [{ what: 'announce'; code: ErrorCode; why: string; text: string }];
+  refused: [{ what: 'announce' | 'wakeWord'; code: ErrorCode; why: string; text: string }];
 };
 
 export interface DeviceParts {
@@ -312,6 +312,9 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
           text: effect.text,
         });
         return;
+      case 'selectWakeWord':
+        this.selectWakeWord(effect.keyword);
+        return;
       case 'setRetention':
         transport.setRetention?.(effect.dontSaveRecordings);
         return;
@@ -326,6 +329,23 @@ export class Device extends TypedEmitter<DeviceEvents> implements Part {
         this.emit('facts', this.current);
         return;
     }
+  }
+
+  /** Switches the wake word in the background; a refusal is reported like an announcement's. */
+  private selectWakeWord(keyword: string): void {
+    const refuse = (code: ErrorCode, why: string): void => {
+      this.log.warn({ what: 'wakeWord', code, keyword }, `refused: ${why}`);
+      this.emit('refused', { what: 'wakeWord', code, why, text: keyword });
+    };
+    const { wake } = this.parts;
+    if (!wake.selectKeyword) {
+      refuse('E_WAKE_CHOICE', `the ${wake.engine} engine cannot switch keywords at run time`);
+      return;
+    }
+    wake.selectKeyword(keyword).catch((err: unknown) => {
+      const code = err instanceof EarshotError ? err.code : 'E_WAKE_MODEL_LOAD';
+      refuse(code, errorMessage(err));
+    });
   }
 
   private closed(record: UploadRecord): void {

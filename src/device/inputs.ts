@@ -36,5 +36,7 @@ export function commandEvent(cmd: DeviceCommand): DeviceEvent {
       return { type: 'falseWake' };
     case 'announce':
       return { type: 'announce', text: cmd.text };
+    case 'wakeWord':
+      return { type: 'wakeWord', keyword: cmd.keyword };
   }
 }

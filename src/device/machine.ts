@@ -62,6 +62,9 @@ function step(model: Model, event: DeviceEvent): Transition {
       return stay(model, [{ type: 'setVolume', volume: event.volume }]);
     case 'falseWake':
       return stay(model, [{ type: 'falseWake' }]);
+    case 'wakeWord':
+      // A setting, taken in every state: the running keyword listens until the new one is in.
+      return stay(model, [{ type: 'selectWakeWord', keyword: event.keyword }]);
     case 'wake':
       return onWake(model, event);
     case 'uploadClosed':

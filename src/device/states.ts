@@ -85,6 +85,7 @@ export type DeviceEvent =
   | { type: 'retention'; dontSaveRecordings: boolean }
   | { type: 'volume'; volume: number }
   | { type: 'falseWake' }
+  | { type: 'wakeWord'; keyword: string }
   /** Speak this text (an MQTT command or Home Assistant's notify entity). */
   | { type: 'announce'; text: string }
   /** The device's own end of speech on the open utterance. */
@@ -147,6 +148,8 @@ export type Effect =
   | { type: 'cancelAnnouncement'; id: string }
   /** A request from outside that the device does not carry out, with the reason. */
   | { type: 'refuse'; what: 'announce'; code: ErrorCode; why: string; text: string }
+  /** Switch the wake word (the detector loads it beside the running one). */
+  | { type: 'selectWakeWord'; keyword: string }
   | { type: 'setRetention'; dontSaveRecordings: boolean }
   | { type: 'setVolume'; volume: number }
   | { type: 'falseWake' }

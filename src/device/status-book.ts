@@ -35,6 +35,7 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
   private dropped = 0;
   private ledgerHead: { seq: number; hash: string } | undefined;
   private destination: DeviceSnapshot['destination'];
+  private wakeWord: string | undefined;
   private readonly problems = new Map<string, PartProblem>();
   private readonly counters = { wakes: 0, uploads: 0, uploadFailures: 0, falseWakes: 0 };
 
@@ -96,6 +97,12 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
     this.emit('changed');
   }
 
+  /** The wake word listened for now (after the start and after every switch). */
+  onWakeWord(name: string): void {
+    this.wakeWord = name;
+    this.emit('changed');
+  }
+
   onDropped(total: number): void {
     this.dropped = total;
   }
@@ -125,6 +132,7 @@ export class StatusBook extends TypedEmitter<StatusBookEvents> {
       problems: [...this.problems.values()],
       ...(this.ledgerHead ? { ledgerHead: this.ledgerHead } : {}),
       ...(this.destination ? { destination: { ...this.destination } } : {}),
+      ...(this.wakeWord !== undefined ? { wakeWord: this.wakeWord } : {}),
     };
   }
 

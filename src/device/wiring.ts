@@ -23,7 +23,7 @@ import { loadReceiptPublicKey } from '../shared/receipt.js';
 import { errorMessage } from '../shared/errors.js';
 import { partLogger, type Logger } from '../shared/logger.js';
 import { VERSION } from '../shared/version.js';
-import { ConfiguredWake } from '../wake/factory.js';
+import { ConfiguredWake, wakeChoices } from '../wake/factory.js';
 import { CloudTransport } from './cloud-transport.js';
 import { Device } from './device.js';
 import { buttonEvent, commandEvent } from './inputs.js';
@@ -149,6 +149,9 @@ export class Runtime {
             name: config.device.name,
             firmwareVersion: VERSION,
             model: profile.name,
+            ...(config.wake.engine === 'openwakeword'
+              ? { wakeWords: [...wakeChoices(config.wake).keys()] }
+              : {}),
           },
           partLogger(log, 'mqtt'),
           { clock, policy: config.remote },
@@ -301,6 +304,7 @@ export class Runtime {
       gpio.on('led', () => dashboard.refresh());
       mqtt?.on('status', () => dashboard.refresh());
     }
+    wake.on('keywords', ({ name }) => status.onWakeWord(name));
     if (mqtt) {
       mqtt.on('command', (cmd) => {
         this.log.info({ cmd }, 'command');
@@ -308,7 +312,12 @@ export class Runtime {
       });
       status.onPartStatus('mqtt', mqtt.insecurity);
       device.on('refused', (r) =>
-        mqtt.reportRefused(mqtt.topics.command.announce, r.text, r.code, r.why),
+        mqtt.reportRefused(
+          r.what === 'wakeWord' ? mqtt.topics.command.wakeWord : mqtt.topics.command.announce,
+          r.text,
+          r.code,
+          r.why,
+        ),
       );
       status.on('changed', () => mqtt.update(status.snapshot()));
       // The first snapshot, published as soon as the broker is there.

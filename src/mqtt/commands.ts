@@ -70,6 +70,14 @@ const announceText = z
     'control characters in the text',
   );
 
+/** A wake-word choice's name; whether it is one of the choices is the device's to say. */
+const wakeWordName = z
+  .string()
+  .trim()
+  .min(1, 'empty wake word')
+  .max(200, 'wake word name too long')
+  .refine((t) => ![...t].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20), 'control characters');
+
 const jsonVolume = z
   .number()
   .min(0, VOLUME_RANGE)
@@ -87,8 +95,12 @@ const jsonCommand = z.discriminatedUnion(
     z.strictObject({ type: z.literal('retention'), dontSaveRecordings: z.boolean() }),
     z.strictObject({ type: z.literal('falseWake') }),
     z.strictObject({ type: z.literal('announce'), text: announceText }),
+    z.strictObject({ type: z.literal('wakeWord'), keyword: wakeWordName }),
   ],
-  { error: 'expected "type": mute, volume, listen, stop, retention, falseWake or announce' },
+  {
+    error:
+      'expected "type": mute, volume, listen, stop, retention, falseWake, announce or wakeWord',
+  },
 );
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -125,6 +137,8 @@ export function parseCommand(topics: CommandTopics, topic: string, payload: Buff
       return build(actionPayload('stop').safeParse(text), () => ({ type: 'stop' }));
     case topics.falseWake:
       return build(actionPayload('false_wake').safeParse(text), () => ({ type: 'falseWake' }));
+    case topics.wakeWord:
+      return build(wakeWordName.safeParse(text), (keyword) => ({ type: 'wakeWord', keyword }));
     case topics.announce:
       return build(announceText.safeParse(text), (t) => ({ type: 'announce', text: t }));
     case topics.json:

@@ -24,9 +24,15 @@ export interface DeviceInfo {
   firmwareVersion: string;
   /** Hardware model, e.g. the board profile; default `earshot`. */
   model?: string;
+  /**
+   * The wake words the owner may choose from (Home Assistant's `Wake word` select);
+   * without them (an engine that cannot switch) there is no such entity.
+   */
+  wakeWords?: readonly string[];
 }
 
-export type HaComponent = 'binary_sensor' | 'button' | 'notify' | 'number' | 'sensor' | 'switch';
+export type HaComponent =
+  'binary_sensor' | 'button' | 'notify' | 'number' | 'select' | 'sensor' | 'switch';
 
 export interface DiscoveryMessage {
   topic: string;
@@ -50,7 +56,7 @@ const LINK_STATUSES: Record<LinkStatusName, true> = {
   down: true,
 };
 
-function entities(topics: MqttTopics): EntitySpec[] {
+function entities(topics: MqttTopics, wakeWords: readonly string[] | undefined): EntitySpec[] {
   const s = topics.state;
   const c = topics.command;
   const switchFields = { payload_on: ON, payload_off: OFF, state_on: ON, state_off: OFF };
@@ -66,7 +72,24 @@ function entities(topics: MqttTopics): EntitySpec[] {
       icon: 'mdi:counter',
     },
   });
+  const wakeWord: EntitySpec[] = wakeWords?.length
+    ? [
+        {
+          component: 'select',
+          key: 'wake_word',
+          name: 'Wake word',
+          fields: {
+            state_topic: s.wakeWord,
+            command_topic: c.wakeWord,
+            options: [...wakeWords],
+            entity_category: 'config',
+            icon: 'mdi:account-voice',
+          },
+        },
+      ]
+    : [];
   return [
+    ...wakeWord,
     {
       component: 'switch',
       key: 'mute',
@@ -272,7 +295,7 @@ export function discoveryMessages(
     sw_version: device.firmwareVersion,
   };
   const origin = { name: 'earshot', sw_version: device.firmwareVersion };
-  return entities(topics).map((e) => ({
+  return entities(topics, device.wakeWords).map((e) => ({
     topic: discoveryTopic(prefix, e.component, device.id, e.key),
     component: e.component,
     key: e.key,
@@ -291,7 +314,10 @@ export function discoveryMessages(
   }));
 }
 
-/** Every discovery topic this device uses: what `removeDiscovery` clears. */
+/**
+ * Every discovery topic this device may use: what `removeDiscovery` clears (the wake-word
+ * select included, whether or not this engine offers it now).
+ */
 export function discoveryTopics(prefix: string, deviceId: string, topics: MqttTopics): string[] {
-  return entities(topics).map((e) => discoveryTopic(prefix, e.component, deviceId, e.key));
+  return entities(topics, ['any']).map((e) => discoveryTopic(prefix, e.component, deviceId, e.key));
 }

@@ -85,6 +85,7 @@ export function renderState(snapshot: DeviceSnapshot, topics: StateTopics): OutM
       ),
     );
   }
+  if (snapshot.wakeWord !== undefined) out.push(retained(topics.wakeWord, snapshot.wakeWord));
   // No wake yet since start: keep the retained one from before, it is still the last wake.
   if (snapshot.lastWake) {
     out.push(

@@ -35,6 +35,8 @@ export interface StateTopics {
   ledgerHead: string;
   /** JSON `{protocol, host, retentionSent}`: where uploads go, retained. */
   destination: string;
+  /** The wake word listened for (a choice's name), retained. */
+  wakeWord: string;
 }
 
 export interface CommandTopics {
@@ -44,6 +46,8 @@ export interface CommandTopics {
   listen: string;
   stop: string;
   falseWake: string;
+  /** The wake word to listen for (a choice's name); HA's `select` entity publishes here. */
+  wakeWord: string;
   /** A text to speak (an announcement); HA's `notify` entity publishes here. */
   announce: string;
   /** A whole command as JSON, e.g. `{"type":"volume","volume":40}`. */
@@ -83,6 +87,7 @@ export function mqttTopics(base: string): MqttTopics {
       error: t('error'),
       ledgerHead: t('ledger/head'),
       destination: t('destination'),
+      wakeWord: t('wake_word'),
     },
     command: {
       mute: t('mute/set'),
@@ -91,6 +96,7 @@ export function mqttTopics(base: string): MqttTopics {
       listen: t('command/listen'),
       stop: t('command/stop'),
       falseWake: t('command/false_wake'),
+      wakeWord: t('wake_word/set'),
       announce: t('command/announce'),
       json: t('command'),
     },

@@ -57,6 +57,8 @@ export interface DeviceSnapshot {
   problems: PartProblem[];
   /** The newest ledger entry: its sequence number and line hash (published as an anchor). */
   ledgerHead?: { seq: number; hash: string };
+  /** The wake word listened for (a name from the wake-word choices). */
+  wakeWord?: string;
   /** Where uploads go, and whether the retention choice travels with them (P7). */
   destination?: { protocol: string; host: string; retentionSent: boolean };
 }
@@ -69,6 +71,8 @@ export type DeviceCommand =
   | { type: 'stop' }
   | { type: 'retention'; dontSaveRecordings: boolean }
   | { type: 'falseWake' }
+  /** Listen for this wake word from now on (a name from the wake-word choices). */
+  | { type: 'wakeWord'; keyword: string }
   /** Speak this text (needs a cloud that speaks texts: Home Assistant). */
   | { type: 'announce'; text: string };
 

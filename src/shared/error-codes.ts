@@ -86,6 +86,12 @@ export const ERROR_CODES = {
     meaning: 'No bundled wake-word model has this name.',
     hint: 'Use a bundled name (alexa, hey_jarvis …) or the path to an .onnx file.',
   },
+  E_WAKE_CHOICE: {
+    part: 'wake',
+    meaning:
+      'The wake word chosen at run time is not among the choices, or the engine cannot switch.',
+    hint: 'Choose a name from wake.keywords or wake.choices (Home Assistant lists them); Porcupine needs a restart.',
+  },
   E_WAKE_MODEL_MISSING: { part: 'wake', meaning: 'A wake-word model file is not there.' },
   E_WAKE_MODEL_LOAD: { part: 'wake', meaning: 'onnxruntime could not load a wake-word model.' },
   E_WAKE_MODEL_SHAPE: {

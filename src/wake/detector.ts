@@ -29,6 +29,11 @@ export interface WakeDetector {
    * audio can not fire later. A warm-up follows, during which nothing fires.
    */
   reset(): void;
+  /**
+   * Listen for the keyword (or set of keywords) of this name from now on, without a
+   * restart; resolves once it listens. Only engines that can switch at run time have it.
+   */
+  selectKeyword?(name: string): Promise<void>;
   /** Release sessions and native memory. */
   stop(): Promise<void>;
 }

@@ -4,7 +4,8 @@ import type { Logger } from '../shared/logger.js';
 import type { Frame } from '../shared/audio-format.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import type { Detection, WakeDetector } from './detector.js';
-import { OpenWakeWordDetector } from './openwakeword/detector.js';
+import type { WakeKeywordConfig } from '../config/sections/wake.js';
+import { OpenWakeWordDetector, type OpenWakeWordKeyword } from './openwakeword/detector.js';
 import { mapPorcupineError } from './porcupine-errors.js';
 import { PorcupineDetector, type PorcupineBinding } from './porcupine.js';
 
@@ -67,19 +68,45 @@ export async function createWakeDetector(
   return { detector: await startOpenWakeWord(config, log) };
 }
 
+function engineKeyword(k: WakeKeywordConfig): OpenWakeWordKeyword {
+  return {
+    name: k.name,
+    // Without a model the name is the bundled model (`alexa` → newest `alexa_v*`).
+    model: k.model ?? k.name,
+    threshold: k.threshold,
+    patience: k.patience,
+  };
+}
+
+/**
+ * What the owner may choose from at run time (Home Assistant's `Wake word` select), by
+ * name: the configured set first (its names joined with ` + ` when it holds several
+ * keywords, so that it can be chosen back), then every keyword and choice on its own.
+ */
+export function wakeChoices(config: Config['wake']): Map<string, WakeKeywordConfig[]> {
+  const choices = new Map<string, WakeKeywordConfig[]>();
+  if (config.keywords.length > 1) {
+    choices.set(configuredName(config), config.keywords);
+  }
+  for (const k of [...config.keywords, ...config.choices]) {
+    if (!choices.has(k.name)) choices.set(k.name, [k]);
+  }
+  return choices;
+}
+
+/** The name under which the configured keywords appear among the choices. */
+export function configuredName(config: Config['wake']): string {
+  return config.keywords.map((k) => k.name).join(' + ');
+}
+
 /** The openWakeWord engine as configured (not started). */
 export function openWakeWord(config: Config['wake']): OpenWakeWordDetector {
   return new OpenWakeWordDetector({
-    keywords: config.keywords.map((k) => ({
-      name: k.name,
-      // Without a model the name is the bundled model (`alexa` → newest `alexa_v*`).
-      model: k.model ?? k.name,
-      threshold: k.threshold,
-      patience: k.patience,
-    })),
+    keywords: config.keywords.map(engineKeyword),
     refractoryMs: config.refractoryMs,
     warmupMs: config.warmupMs,
     vadThreshold: config.vadThreshold,
+    quietGateDb: config.quietGateDb,
   });
 }
 
@@ -93,6 +120,8 @@ async function startOpenWakeWord(config: Config['wake'], log: Logger): Promise<W
 export type ConfiguredWakeEvents = {
   /** The configured engine could not start and openWakeWord runs instead (`undefined`: as configured). */
   status: [WakeFactoryResult['fallback']];
+  /** The keywords listened for now, after the start and after every switch. */
+  keywords: [{ name: string; keywords: readonly string[] }];
 };
 
 /**
@@ -104,6 +133,9 @@ export class ConfiguredWake extends TypedEmitter<ConfiguredWakeEvents> implement
   readonly name = 'wake';
   private inner: WakeDetector | undefined;
   private fallbackValue: WakeFactoryResult['fallback'];
+  private chosen: string;
+  /** Switches run one after the other; the last one asked for wins. */
+  private switching: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: Config['wake'],
@@ -111,6 +143,12 @@ export class ConfiguredWake extends TypedEmitter<ConfiguredWakeEvents> implement
     private readonly opts: WakeFactoryOptions = {},
   ) {
     super();
+    this.chosen = configuredName(config);
+  }
+
+  /** The name of the choice listened for now (see `wakeChoices`). */
+  get choice(): string {
+    return this.chosen;
   }
 
   get engine(): string {
@@ -132,6 +170,43 @@ export class ConfiguredWake extends TypedEmitter<ConfiguredWakeEvents> implement
     this.inner = detector;
     this.fallbackValue = fallback;
     if (fallback) this.emit('status', fallback);
+    // Porcupine's keywords come from its own section and cannot be switched.
+    if (!(detector instanceof OpenWakeWordDetector)) this.chosen = detector.keywords.join(' + ');
+    this.emit('keywords', { name: this.chosen, keywords: detector.keywords });
+  }
+
+  /**
+   * Listens for the choice of this name (a keyword, or the configured set) from now on.
+   * The audio loop never waits for it: the new model loads beside the running one.
+   */
+  selectKeyword(name: string): Promise<void> {
+    const next = this.switching.then(() => this.switchTo(name));
+    this.switching = next.catch(() => undefined);
+    return next;
+  }
+
+  private async switchTo(name: string): Promise<void> {
+    const inner = this.inner;
+    if (!inner) throw new EarshotError('E_WAKE_STATE', 'wake detector used before start()');
+    if (!(inner instanceof OpenWakeWordDetector)) {
+      throw new EarshotError(
+        'E_WAKE_CHOICE',
+        `the ${inner.engine} engine cannot switch keywords at run time`,
+        { hint: 'change wake.porcupine.keywords in the config and restart' },
+      );
+    }
+    const choices = wakeChoices(this.config);
+    const keywords = choices.get(name);
+    if (!keywords) {
+      throw new EarshotError('E_WAKE_CHOICE', `no wake word "${name}" to choose`, {
+        hint: `choose one of ${[...choices.keys()].join(', ')}, or add it to wake.choices`,
+      });
+    }
+    if (name === this.chosen) return;
+    await inner.setKeywords(keywords.map(engineKeyword));
+    this.chosen = name;
+    this.log.info({ choice: name, keywords: inner.keywords }, 'wake word switched');
+    this.emit('keywords', { name, keywords: inner.keywords });
   }
 
   process(frame: Frame): Promise<Detection[]> {

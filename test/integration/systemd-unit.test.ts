@@ -138,6 +138,9 @@ describe('earshot.service', () => {
     expect(env).toMatchObject({
       NODE_OPTIONS: expect.stringMatching(/--max-semi-space-size=\d+/),
       MALLOC_ARENA_MAX: '2',
+      // Large blocks in their own mappings, freed tops of the heap returned.
+      MALLOC_MMAP_THRESHOLD_: '65536',
+      MALLOC_TRIM_THRESHOLD_: '65536',
     });
     // Node refuses V8 flags NODE_OPTIONS does not allow; this one must be accepted and
     // must hold: after churning through short-lived objects the young generation stays

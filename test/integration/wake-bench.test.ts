@@ -63,7 +63,10 @@ describe('earshot bench wake on synthesised speech', () => {
 
   it('prints one JSON object with every figure, and writes the plot', async () => {
     const svg = join(tmp.dir, 'tts.svg');
-    const out = await bench(['--positives', pos, '--negatives', neg, '--json', '--plot', svg]);
+    const out = await bench([
+      ...['--positives', pos, '--negatives', neg, '--json', '--plot', svg],
+      ...['--quiet-minutes', '2'],
+    ]);
     expect(out.trim().split('\n')).toHaveLength(1);
     const r = JSON.parse(out) as Record<string, unknown>;
     for (const field of JSON_FIELDS) expect(typeof r[field], field).toBe('number');
@@ -79,6 +82,42 @@ describe('earshot bench wake on synthesised speech', () => {
     expect(plot).toMatch(/^<svg /);
     expect(plot).toContain('configured 0.1');
     expect((r.sweep as unknown[]).length).toBeGreaterThan(10);
+    // The quiet day: 2 minutes, 90 % of it room noise, mostly skipped by the quiet gate.
+    const quiet = r.quiet as {
+      minutes: number;
+      modelFrameShare: number;
+      cpuPerAudioSecond: number;
+    };
+    expect(quiet.minutes).toBe(2);
+    expect(quiet.modelFrameShare).toBeGreaterThan(0);
+    expect(quiet.modelFrameShare).toBeLessThan(0.5);
+    expect(quiet.cpuPerAudioSecond).toBeGreaterThan(0);
+  });
+
+  it('--sweep-only replays threshold × patience × speech check from cached traces', async () => {
+    const cache = join(tmp.dir, 'traces');
+    const args = [
+      ...['--positives', pos, '--negatives', neg, '--json', '--sweep-only'],
+      ...['--trace-cache', cache, '--noise-db', '10', '--negatives-clean'],
+    ];
+    const first = JSON.parse(await bench(args)) as {
+      grid: Array<{ patience: number; vadThreshold: number; detectionRate: number }>;
+      configured: { threshold: number; patience: number };
+      negativesNoiseDb: number | null;
+    };
+    expect(readdirSync(cache)).toHaveLength(2); // positives at 10 dB, clean negatives
+    expect(first.negativesNoiseDb).toBeNull();
+    expect(first.configured).toMatchObject({ threshold: 0.1, patience: 1 });
+    expect(new Set(first.grid.map((p) => p.patience))).toEqual(new Set([1, 2, 3]));
+    expect(new Set(first.grid.map((p) => p.vadThreshold))).toEqual(
+      new Set([0, 0.1, 0.2, 0.3, 0.5]),
+    );
+    // Waiting longer never detects more.
+    const at = (patience: number) =>
+      first.grid.find((p) => p.patience === patience && p.vadThreshold === 0.2)!.detectionRate;
+    expect(at(3)).toBeLessThanOrEqual(at(1));
+    // The second run reads the traces: the same figures.
+    expect(JSON.parse(await bench(args))).toEqual(first);
   });
 
   it('--threshold and --noise-db change what is measured; the report is readable', async () => {
@@ -92,6 +131,7 @@ describe('earshot bench wake on synthesised speech', () => {
       '--noise-db',
       '0',
       '--no-rss',
+      ...['--quiet-minutes', '0'],
     ]);
     expect(out).toMatch(/threshold 0\.99/);
     expect(out).toMatch(/pink noise at 0 dB SNR/);
@@ -129,7 +169,10 @@ describe.skipIf(!haveCorpus)(
         symlinkSync(join(corpusDir, 'negative', word, first), join(neg, `${word}.flac`));
       }
       const r = JSON.parse(
-        await bench(['--positives', pos, '--negatives', neg, '--json', '--no-rss']),
+        await bench([
+          ...['--positives', pos, '--negatives', neg, '--json', '--no-rss'],
+          ...['--quiet-minutes', '0'],
+        ]),
       );
       for (const field of JSON_FIELDS) expect(r).toHaveProperty(field);
       expect(r.positives).toBe(3);

@@ -9,6 +9,8 @@ import { renderPlot } from './plot.js';
 import { ProgressBar } from './progress.js';
 import { summarize, type WakeBenchReport } from './report.js';
 import { measureInFreshProcess } from './rss-probe.js';
+import { runQuiet } from './quiet.js';
+import { runSweep, type WakeSweepReport } from './sweep-run.js';
 import { prepareAudio, runPass } from './run.js';
 import { sweep, SWEEP_THRESHOLDS } from './sweep.js';
 
@@ -30,11 +32,27 @@ export interface WakeBenchOptions {
   plot?: string | undefined;
   /** Measure peak RSS in a fresh process (default true). */
   measureRss?: boolean;
+  /** Minutes of the generated quiet day to measure CPU on (default 60; 0 skips it). */
+  quietMinutes?: number;
   /** Draw a progress bar on stderr when it is a terminal. */
   progress?: boolean;
+  /**
+   * Only the sweep (threshold × patience × speech check) from traced passes, no timing
+   * pass: for hours of negatives. With `traceCache`, traces are kept on disk.
+   */
+  sweepOnly?: boolean;
+  traceCache?: string | undefined;
+  /** Leave the negatives as recorded (no added noise) even with `noiseDb`. */
+  negativesClean?: boolean;
 }
 
-export async function runWakeBench(o: WakeBenchOptions): Promise<WakeBenchReport> {
+export async function runWakeBench(
+  o: WakeBenchOptions & { sweepOnly: true },
+): Promise<WakeSweepReport>;
+export async function runWakeBench(o: WakeBenchOptions): Promise<WakeBenchReport>;
+export async function runWakeBench(
+  o: WakeBenchOptions,
+): Promise<WakeBenchReport | WakeSweepReport> {
   const keyword = pickKeyword(o.wake, o.keyword);
   if (o.threshold !== undefined) keyword.threshold = o.threshold;
   const [positives, negatives] = await Promise.all([
@@ -56,15 +74,42 @@ export async function runWakeBench(o: WakeBenchOptions): Promise<WakeBenchReport
     refractoryMs: o.wake.refractoryMs,
     warmupMs: o.wake.warmupMs,
     vadThreshold: o.wake.vadThreshold,
+    quietGateDb: o.wake.quietGateDb,
   };
+  if (o.sweepOnly) {
+    const bar = new ProgressBar(positives.length + negatives.length, 'wake sweep', process.stderr);
+    try {
+      return await runSweep({
+        positives,
+        negatives,
+        noiseDb: o.noiseDb,
+        negativesNoiseDb: o.negativesClean ? undefined : o.noiseDb,
+        detector,
+        keyword,
+        vadThreshold: o.wake.vadThreshold,
+        refractoryMs: o.wake.refractoryMs,
+        warmupMs: o.wake.warmupMs,
+        traceCache: o.traceCache,
+        plot: o.plot,
+        onProgress: (which, n) =>
+          o.progress === false
+            ? undefined
+            : bar.update(which === 'positives' ? n : positives.length + n),
+      });
+    } finally {
+      bar.done();
+    }
+  }
 
   const files = positives.length + negatives.length;
   const stages = o.plot ? 3 : 2;
-  const bar = new ProgressBar(files * stages, 'wake bench', process.stderr);
+  const quietMinutes = o.quietMinutes ?? 60;
+  const bar = new ProgressBar(files * stages + quietMinutes, 'wake bench', process.stderr);
   const progress = (stage: number) =>
     o.progress === false ? undefined : (n: number) => bar.update(stage * files + n);
   let pass;
   let traced;
+  let quiet;
   try {
     const audio = await prepareAudio(positives, negatives, o.noiseDb, progress(0));
     pass = await runPass({ audio, detector, onProgress: progress(1) });
@@ -78,6 +123,14 @@ export async function runWakeBench(o: WakeBenchOptions): Promise<WakeBenchReport
         onProgress: progress(2),
       });
     }
+    if (quietMinutes > 0) {
+      // Clean speech for the quiet hour's talking: its backgrounds are its own noise.
+      const speech = o.noiseDb === undefined ? audio.negatives : undefined;
+      const talk = speech ?? (await prepareAudio([], negatives.slice(0, 60), undefined)).negatives;
+      quiet = await runQuiet(detector, quietMinutes, talk, (m) =>
+        o.progress === false ? undefined : bar.update(files * stages + m),
+      );
+    }
   } finally {
     bar.done();
   }
@@ -89,10 +142,12 @@ export async function runWakeBench(o: WakeBenchOptions): Promise<WakeBenchReport
     threshold: keyword.threshold,
     patience: keyword.patience,
     vadThreshold: o.wake.vadThreshold,
+    quietGateDb: o.wake.quietGateDb,
     noiseDb: o.noiseDb,
     negatives: negatives.length,
     peakRssMiB: rss?.peakRssMiB ?? null,
     peakRssLoader: rss?.loader ?? null,
+    quiet,
   });
 
   if (o.plot && traced?.negativeTrace) {
@@ -127,9 +182,9 @@ interface BenchKeyword {
   patience: number;
 }
 
-/** The configured keyword of that name, or the schema defaults for a bundled model. */
+/** The configured keyword (or choice) of that name, or the schema defaults for a bundled model. */
 function pickKeyword(wake: Config['wake'], name: string): BenchKeyword {
-  const configured = wake.keywords.find((k) => k.name === name);
+  const configured = [...wake.keywords, ...wake.choices].find((k) => k.name === name);
   const k = configured ?? wakeSection.parse({ keywords: [{ name }] }).keywords[0]!;
   return { name: k.name, model: k.model ?? k.name, threshold: k.threshold, patience: k.patience };
 }

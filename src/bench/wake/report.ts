@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import type { QuietResult } from './quiet.js';
 import type { FalseAccept, PassResult } from './run.js';
 import type { SweepPoint } from './sweep.js';
 
@@ -22,8 +23,20 @@ export interface WakeBenchReport {
   /** From the end of the spoken word to the end of the firing frame; < 0: fired before. */
   latencyMedianMs: number | null;
   latencyP90Ms: number | null;
-  /** CPU time of `process` per second of audio, one thread. */
+  /** CPU time of `process` per second of audio, one thread: on the recordings (all speech). */
   cpuPerAudioSecond: number;
+  /**
+   * The same on the generated quiet day (90 % silence or room noise, 10 % speech), with
+   * the share of its frames the models ran on and its false accepts; null when skipped.
+   */
+  quiet: {
+    cpuPerAudioSecond: number;
+    minutes: number;
+    modelFrameShare: number;
+    falseAccepts: number;
+  } | null;
+  /** Frames below the room's noise floor skip the models (`wake.quietGateDb`, 0: off). */
+  quietGateDb: number;
   /** Wall time per 80 ms chunk (includes time the OS gave to other processes). */
   chunkP50Ms: number;
   chunkP99Ms: number;
@@ -51,6 +64,8 @@ export interface ReportContext {
   negatives: number;
   peakRssMiB: number | null;
   peakRssLoader: 'node' | 'tsx' | null;
+  quietGateDb?: number;
+  quiet?: QuietResult | undefined;
 }
 
 export function summarize(pass: PassResult, ctx: ReportContext): WakeBenchReport {
@@ -77,6 +92,15 @@ export function summarize(pass: PassResult, ctx: ReportContext): WakeBenchReport
     latencyMedianMs: latencies.length ? round(percentile(latencies, 0.5), 1) : null,
     latencyP90Ms: latencies.length ? round(percentile(latencies, 0.9), 1) : null,
     cpuPerAudioSecond: pass.audioSeconds > 0 ? round(pass.cpuSeconds / pass.audioSeconds, 5) : 0,
+    quiet: ctx.quiet
+      ? {
+          cpuPerAudioSecond: round(ctx.quiet.cpuSeconds / ctx.quiet.audioSeconds, 5),
+          minutes: round(ctx.quiet.audioSeconds / 60, 1),
+          modelFrameShare: round(ctx.quiet.modelFrames / Math.max(1, ctx.quiet.frames), 4),
+          falseAccepts: ctx.quiet.falseAccepts,
+        }
+      : null,
+    quietGateDb: ctx.quietGateDb ?? 0,
     chunkP50Ms: round(percentile(chunks, 0.5), 3),
     chunkP99Ms: round(percentile(chunks, 0.99), 3),
     chunkCpuP50Ms: round(percentile(chunkCpu, 0.5), 3),
@@ -108,7 +132,10 @@ export function formatReport(r: WakeBenchReport): string {
     `  detection rate       ${pct(r.detectionRate)}  (${r.detected} of ${r.positives})`,
     `  false accepts        ${r.falseAccepts.length} in ${(r.negativeHours * 60).toFixed(1)} min of ${r.negatives} negatives = ${r.falseAcceptsPerHour.toFixed(2)} per hour`,
     `  latency after word   median ${ms(r.latencyMedianMs)}, p90 ${ms(r.latencyP90Ms)}`,
-    `  CPU                  ${r.cpuPerAudioSecond.toFixed(4)} s per audio second (one thread)`,
+    `  CPU, speech          ${r.cpuPerAudioSecond.toFixed(4)} s per audio second (one thread; the recordings)`,
+    r.quiet
+      ? `  CPU, quiet day       ${r.quiet.cpuPerAudioSecond.toFixed(4)} s per audio second (${r.quiet.minutes} min, 90 % silence or room noise; models on ${(r.quiet.modelFrameShare * 100).toFixed(1)} % of frames; ${r.quiet.falseAccepts} false accepts)`
+      : '  CPU, quiet day       not measured',
     `  time per 80 ms chunk p50 ${r.chunkP50Ms.toFixed(2)} ms, p99 ${r.chunkP99Ms.toFixed(2)} ms (CPU p50 ${r.chunkCpuP50Ms.toFixed(2)} ms, p99 ${r.chunkCpuP99Ms.toFixed(2)} ms)`,
     `  model load           ${r.loadMs.toFixed(0)} ms`,
     `  peak RSS             ${r.peakRssMiB === null ? 'not measured' : `${r.peakRssMiB.toFixed(1)} MiB (fresh process${r.peakRssLoader === 'tsx' ? ', with the TypeScript loader' : ''})`}`,

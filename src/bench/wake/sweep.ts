@@ -10,8 +10,15 @@ export const SWEEP_THRESHOLDS: readonly number[] = [
   0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95,
 ];
 
+/** The grid of `--grid`: patience (frames) and speech-check thresholds (0: off). */
+export const SWEEP_PATIENCES: readonly number[] = [1, 2, 3];
+export const SWEEP_VAD_THRESHOLDS: readonly number[] = [0, 0.1, 0.2, 0.3, 0.5];
+
 export interface SweepPoint {
   threshold: number;
+  /** Set on points of the grid (threshold × patience × speech check). */
+  patience?: number;
+  vadThreshold?: number;
   detectionRate: number;
   falseAcceptsPerHour: number;
 }
@@ -52,4 +59,28 @@ export function replay(trace: Trace, options: GateOptions, vadThreshold: number)
     if (f >= trace.firstFrame) count += 1;
   }
   return count;
+}
+
+/**
+ * Every combination of threshold, patience and speech check, replayed from the same
+ * traces (the models never run again). Exact for the speech check from the traces'
+ * floor up: the traces hold the VAD wherever the score reached their lowest threshold.
+ */
+export function sweepGrid(
+  input: SweepInput,
+  thresholds: readonly number[],
+  patiences: readonly number[] = SWEEP_PATIENCES,
+  vadThresholds: readonly number[] = SWEEP_VAD_THRESHOLDS,
+): SweepPoint[] {
+  const out: SweepPoint[] = [];
+  for (const patience of patiences) {
+    for (const vadThreshold of vadThresholds) {
+      const points = sweep(
+        { ...input, gate: { ...input.gate, patience }, vadThreshold },
+        thresholds,
+      );
+      for (const p of points) out.push({ ...p, patience, vadThreshold });
+    }
+  }
+  return out;
 }

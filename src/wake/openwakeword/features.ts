@@ -29,12 +29,18 @@ export const EMBEDDING_DIM = 96;
 export class FeatureStream {
   private readonly melInput = new Float32Array(MEL_INPUT_SAMPLES);
   private readonly melWindow = new Float32Array(EMBEDDING_WINDOW * MEL_BINS);
-  private readonly history: Float32Array;
+  private history: Float32Array;
   private readonly mel: BoundModel;
   private readonly embedding: BoundModel;
   /** Where the two models write their outputs. */
   private readonly melOut: Float32Array;
   private readonly embeddingOut: Float32Array;
+  /**
+   * Frames heard while the models were skipped (`defer`), newest last: enough of them to
+   * rebuild every buffer exactly as if no frame had been skipped.
+   */
+  private deferred: Int16Array;
+  private deferredCount = 0;
   /** Snapshots of the buffers after steady near-silence, restored by `reset`. */
   private rest: { mel: Float32Array; history: Float32Array } | undefined;
 
@@ -42,9 +48,10 @@ export class FeatureStream {
     melSession: Session,
     embeddingSession: Session,
     /** How many embeddings the longest classifier reads. */
-    readonly historyLength: number,
+    private historyFrames: number,
   ) {
-    this.history = new Float32Array(historyLength * EMBEDDING_DIM);
+    this.history = new Float32Array(historyFrames * EMBEDDING_DIM);
+    this.deferred = new Int16Array(replayFrames(historyFrames) * FRAME_SAMPLES);
     const melInput = new Tensor('float32', this.melInput, [1, MEL_INPUT_SAMPLES]);
     this.mel = new BoundModel(
       melSession,
@@ -78,19 +85,74 @@ export class FeatureStream {
     return stream;
   }
 
-  /** The newest `count` embeddings, oldest first, as a view on the history. */
-  window(count: number): Float32Array {
-    return this.history.subarray((this.historyLength - count) * EMBEDDING_DIM);
+  /** How many embeddings the history holds (the longest classifier window). */
+  get historyLength(): number {
+    return this.historyFrames;
   }
 
-  /** Adds one 80 ms chunk and computes its embedding. */
-  async push(samples: Int16Array): Promise<void> {
-    if (samples.length !== FRAME_SAMPLES) {
-      throw new EarshotError(
-        'E_WAKE_FRAME',
-        `expected ${FRAME_SAMPLES} samples, got ${samples.length}`,
-      );
+  /**
+   * Makes room for a classifier that reads `length` embeddings (a keyword chosen at run
+   * time may read a longer window). The newest embeddings stay; the older part starts as
+   * the rest state's oldest embedding. Views from `window` taken before are stale after
+   * it grows: classifiers must bind again.
+   */
+  ensureHistory(length: number): boolean {
+    if (length <= this.historyFrames) return false;
+    const grow = (old: Float32Array): Float32Array => {
+      const next = new Float32Array(length * EMBEDDING_DIM);
+      const pad = (length - this.historyFrames) * EMBEDDING_DIM;
+      for (let at = 0; at < pad; at += EMBEDDING_DIM) next.set(old.subarray(0, EMBEDDING_DIM), at);
+      next.set(old, pad);
+      return next;
+    };
+    this.history = grow(this.history);
+    if (this.rest) this.rest = { mel: this.rest.mel, history: grow(this.rest.history) };
+    this.historyFrames = length;
+    // Frames deferred before are dropped: the first scores after a switch during silence
+    // see slightly older features, never wrong ones.
+    this.deferred = new Int16Array(replayFrames(length) * FRAME_SAMPLES);
+    this.deferredCount = 0;
+    return true;
+  }
+
+  /** The newest `count` embeddings, oldest first, as a view on the history. */
+  window(count: number): Float32Array {
+    return this.history.subarray((this.historyFrames - count) * EMBEDDING_DIM);
+  }
+
+  /**
+   * Keeps one 80 ms chunk without running the models (nothing to hear in it). The next
+   * `push` first runs the models over the kept chunks, so that its features are those
+   * of the uninterrupted stream: a word that starts in the quiet loses nothing.
+   */
+  defer(samples: Int16Array): void {
+    checkFrame(samples);
+    const capacity = this.deferred.length / FRAME_SAMPLES;
+    if (this.deferredCount === capacity) {
+      this.deferred.copyWithin(0, FRAME_SAMPLES);
+      this.deferredCount -= 1;
     }
+    this.deferred.set(samples, this.deferredCount * FRAME_SAMPLES);
+    this.deferredCount += 1;
+  }
+
+  /** How many chunks wait for the models (at most what a replay needs). */
+  get deferredFrames(): number {
+    return this.deferredCount;
+  }
+
+  /** Adds one 80 ms chunk and computes its embedding (after any deferred ones). */
+  async push(samples: Int16Array): Promise<void> {
+    checkFrame(samples);
+    const waiting = this.deferredCount;
+    this.deferredCount = 0;
+    for (let f = 0; f < waiting; f++) {
+      await this.compute(this.deferred.subarray(f * FRAME_SAMPLES, (f + 1) * FRAME_SAMPLES));
+    }
+    await this.compute(samples);
+  }
+
+  private async compute(samples: Int16Array): Promise<void> {
     const input = this.melInput;
     input.copyWithin(0, FRAME_SAMPLES);
     for (let i = 0; i < FRAME_SAMPLES; i++) input[MEL_CONTEXT_SAMPLES + i] = samples[i]!;
@@ -116,6 +178,7 @@ export class FeatureStream {
    */
   reset(): void {
     this.melInput.fill(0);
+    this.deferredCount = 0;
     if (this.rest) {
       this.melWindow.set(this.rest.mel);
       this.history.set(this.rest.history);
@@ -134,7 +197,7 @@ export class FeatureStream {
   private async learnRestState(): Promise<void> {
     const chunk = new Int16Array(FRAME_SAMPLES);
     let seed = 12345;
-    const chunks = Math.ceil(EMBEDDING_WINDOW / MEL_FRAMES_PER_CHUNK) + this.historyLength;
+    const chunks = Math.ceil(EMBEDDING_WINDOW / MEL_FRAMES_PER_CHUNK) + this.historyFrames;
     for (let c = 0; c < chunks; c++) {
       for (let i = 0; i < FRAME_SAMPLES; i++) {
         seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -143,5 +206,22 @@ export class FeatureStream {
       await this.push(chunk);
     }
     this.rest = { mel: this.melWindow.slice(), history: this.history.slice() };
+  }
+}
+
+/**
+ * Chunks that rebuild every buffer from scratch: one for the mel context, those whose
+ * mel frames fill the embedding window, and one per embedding of the history.
+ */
+function replayFrames(historyFrames: number): number {
+  return 1 + Math.ceil(EMBEDDING_WINDOW / MEL_FRAMES_PER_CHUNK) + historyFrames;
+}
+
+function checkFrame(samples: Int16Array): void {
+  if (samples.length !== FRAME_SAMPLES) {
+    throw new EarshotError(
+      'E_WAKE_FRAME',
+      `expected ${FRAME_SAMPLES} samples, got ${samples.length}`,
+    );
   }
 }

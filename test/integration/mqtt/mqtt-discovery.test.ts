@@ -38,7 +38,7 @@ const SNAPSHOT = {
 } as const satisfies DeviceSnapshot;
 
 const TOPIC =
-  /^homeassistant\/(binary_sensor|button|notify|number|sensor|switch)\/([a-zA-Z0-9_-]+)\/([a-zA-Z0-9_-]+)\/config$/;
+  /^homeassistant\/(binary_sensor|button|notify|number|select|sensor|switch)\/([a-zA-Z0-9_-]+)\/([a-zA-Z0-9_-]+)\/config$/;
 const REQUIRED = [
   'switch/mute',
   'sensor/state',
@@ -54,6 +54,7 @@ function makeBridge(over: Record<string, unknown> = {}) {
     id: `disco-${++seq}`,
     name: 'Hall speaker',
     firmwareVersion: '1.2.3',
+    wakeWords: ['alexa', 'hey_jarvis'],
   };
   const bridge = new MqttBridge(
     mqttSection.parse({ url: broker.url, ...over }),

@@ -10,7 +10,12 @@ import { renderState } from '../../../src/mqtt/state-payloads.js';
 import { mqttTopics } from '../../../src/mqtt/topics.js';
 import type { DeviceSnapshot } from '../../../src/shared/device-status.js';
 
-const device: DeviceInfo = { id: 'living-room', name: 'Living room', firmwareVersion: '0.1.0' };
+const device: DeviceInfo = {
+  id: 'living-room',
+  name: 'Living room',
+  firmwareVersion: '0.1.0',
+  wakeWords: ['alexa', 'hey_jarvis', 'custom word'],
+};
 const topics = mqttTopics('earshot/living-room');
 const messages = discoveryMessages('homeassistant', device, topics);
 
@@ -25,6 +30,7 @@ const snapshot: DeviceSnapshot = {
   problems: [{ part: 'gpio', code: 'E_GPIO_SIMULATED', message: 'no GPIO chip' }],
   ledgerHead: { seq: 7, hash: 'a'.repeat(64) },
   destination: { protocol: 'home-assistant', host: 'ha.lan:8123', retentionSent: false },
+  wakeWord: 'alexa',
 };
 
 function entity(component: string, key: string): Record<string, unknown> {
@@ -53,13 +59,14 @@ describe('Home Assistant discovery configs', () => {
         'sensor.link',
         'notify.announce',
         'sensor.destination',
+        'select.wake_word',
       ]),
     );
   });
 
   it('uses <prefix>/<component>/<node_id>/<object_id>/config topics, one per entity', () => {
     const pattern =
-      /^homeassistant\/(binary_sensor|button|notify|number|sensor|switch)\/living-room\/[a-z0-9_]+\/config$/;
+      /^homeassistant\/(binary_sensor|button|notify|number|select|sensor|switch)\/living-room\/[a-z0-9_]+\/config$/;
     for (const m of messages) {
       expect(m.topic).toMatch(pattern);
       expect(m.topic).toBe(`homeassistant/${m.component}/living-room/${m.key}/config`);
@@ -134,6 +141,26 @@ describe('Home Assistant discovery configs', () => {
     expect(entity('sensor', 'state')).toMatchObject({ device_class: 'enum' });
     expect(entity('sensor', 'state').options).toContain('listening');
     expect(entity('switch', 'dont_save_recordings')).toMatchObject({ entity_category: 'config' });
+    expect(entity('select', 'wake_word')).toMatchObject({
+      options: ['alexa', 'hey_jarvis', 'custom word'],
+      state_topic: 'earshot/living-room/wake_word',
+      command_topic: 'earshot/living-room/wake_word/set',
+      entity_category: 'config',
+    });
+  });
+
+  it('offers no wake-word select for an engine that cannot switch', () => {
+    const plain = discoveryMessages('homeassistant', { ...device, wakeWords: [] }, topics);
+    expect(plain.some((m) => m.component === 'select')).toBe(false);
+    // Removal clears it all the same: an earlier configuration may have offered it.
+    expect(discoveryTopics('homeassistant', device.id, topics)).toContain(
+      'homeassistant/select/living-room/wake_word/config',
+    );
+  });
+
+  it('reports the wake word in use as one of the options', () => {
+    const rendered = new Map(renderState(snapshot, topics.state).map((m) => [m.topic, m.payload]));
+    expect(entity('select', 'wake_word').options).toContain(rendered.get(topics.state.wakeWord));
   });
 
   it('sends, from every command entity, a payload the bridge accepts', () => {
@@ -150,6 +177,9 @@ describe('Home Assistant discovery configs', () => {
         sent.push([c.command_topic, String(c.payload_press)]);
       } else if (m.component === 'number') {
         sent.push([c.command_topic, String(c.min)], [c.command_topic, String(c.max)]);
+      } else if (m.component === 'select') {
+        // HA's select publishes the chosen option as it is.
+        for (const option of c.options as string[]) sent.push([c.command_topic, option]);
       } else if (m.component === 'notify') {
         // HA's notify publishes the message text as it is (mqtt/notify.py).
         sent.push([c.command_topic, 'Dinner is ready']);
