@@ -6,29 +6,25 @@ import { SileroVad, sileroOptions } from '../audio/silero-vad.js';
 import { createSink } from '../audio/sinks/create-sink.js';
 import type { AudioSink } from '../audio/sinks/sink.js';
 import type { FrameSource } from '../audio/sources/source.js';
-import { loadBoardProfile, type BoardProfile } from '../config/board-profile.js';
+import { loadBoardProfile } from '../config/board-profile.js';
 import { diffKeys } from '../config/diff.js';
 import { withChanges } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { AssistTransport } from '../assist/transport.js';
-import { Dashboard, dashboardFiles } from '../dashboard/index.js';
+import type { Dashboard } from '../dashboard/index.js';
 import { Gpio, type BackendFactory } from '../gpio/index.js';
 import { MqttBridge } from '../mqtt/index.js';
-import { discoveryIdentifier } from '../mqtt/discovery.js';
 import { Ledger } from '../privacy/ledger.js';
 import { ledgerPath } from '../privacy/ledger-path.js';
 import type { Frame } from '../shared/audio-format.js';
 import { RealClock, type Clock } from '../shared/clock.js';
-import { loadReceiptPublicKey } from '../shared/receipt.js';
 import { errorMessage } from '../shared/errors.js';
 import { partLogger, type Logger } from '../shared/logger.js';
 import { VERSION } from '../shared/version.js';
 import { ConfiguredWake, wakeChoices } from '../wake/factory.js';
-import { CloudTransport } from './cloud-transport.js';
 import { Device } from './device.js';
 import { buttonEvent, commandEvent } from './inputs.js';
 import { ledgerRecorder } from './ledger-recorder.js';
-import { LocalTransport } from './local-transport.js';
+import { audioDevices, cloudTransport, ownerDashboard } from './part-factories.js';
 import type { CloudSettings, Part, UtteranceTransport } from './ports.js';
 import { StatusBook } from './status-book.js';
 
@@ -57,39 +53,6 @@ export interface RuntimeOptions {
   ledgerProbeMs?: number;
   /** Utterance ids are `${idPrefix}-${n}`; random unless given (simulate makes runs repeatable). */
   idPrefix?: string;
-}
-
-/**
- * The cloud `cloud.protocol` names: earshot.v1 or Home Assistant's Assist pipeline;
- * without `cloud.url`, the local stand-in (simulate, tests).
- */
-function cloudTransport(config: Config, log: Logger, clock: Clock): UtteranceTransport {
-  if (!config.cloud.url) return new LocalTransport();
-  if (config.cloud.protocol === 'home-assistant') {
-    return new AssistTransport({
-      cloud: config.cloud,
-      registryIdentifier: discoveryIdentifier(config.device.id),
-      log,
-      clock,
-    });
-  }
-  return new CloudTransport(config, log);
-}
-
-/**
- * The ALSA devices to use: the config's when set, else the board profile's (a HAT
- * names its own card), else ALSA's default.
- */
-export function audioDevices(
-  config: Config,
-  profile: BoardProfile,
-): { capture: string; playback: string } {
-  const pick = (configured: string, fromProfile: string | undefined): string =>
-    configured !== 'default' ? configured : (fromProfile ?? 'default');
-  return {
-    capture: pick(config.audio.capture.device, profile.audio?.capture),
-    playback: pick(config.audio.playback.device, profile.audio?.playback),
-  };
 }
 
 /**
@@ -201,7 +164,13 @@ export class Runtime {
       () => this.player.volume,
       this.log,
     );
-    this.dashboard = config.dashboard.enabled ? this.makeDashboard(config, log) : undefined;
+    this.dashboard = config.dashboard.enabled
+      ? ownerDashboard(config, partLogger(log, 'dashboard'), {
+          snapshot: () => this.status.snapshot(),
+          leds: () => this.gpio.ledStates(),
+          mqtt: () => this.mqtt?.status,
+        })
+      : undefined;
     this.connect();
     // The order parts start in; they stop in reverse. The device starts last: it opens
     // the microphone once everything that hears, shows and sends is up.
@@ -325,29 +294,6 @@ export class Runtime {
     }
   }
 
-  /** The owner's web page: reads the status book and the ledger, sends mute as MQTT does. */
-  private makeDashboard(config: Config, log: Logger): Dashboard {
-    return new Dashboard({
-      config: config.dashboard,
-      files: dashboardFiles(config),
-      deviceName: config.device.name,
-      policy: config.remote,
-      ledger: {
-        file: ledgerPath(config),
-        ...(config.cloud.receiptKey
-          ? { receiptKey: loadReceiptPublicKey(config.cloud.receiptKey) }
-          : {}),
-        anchorPublished: Boolean(config.mqtt.url),
-      },
-      device: {
-        snapshot: () => this.status.snapshot(),
-        leds: () => this.gpio.ledStates(),
-        mqtt: () => this.mqtt?.status,
-      },
-      log: partLogger(log, 'dashboard'),
-    });
-  }
-
   /** Starts every part in order; a part that cannot start stops the ones already started. */
   async start(): Promise<void> {
     if (this.phase !== 'new') return;
@@ -460,3 +406,6 @@ export class Runtime {
     };
   }
 }
+
+// Callers outside the device (doctor, ask) pick the same ALSA devices as the daemon.
+export { audioDevices };

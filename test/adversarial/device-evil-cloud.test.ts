@@ -354,6 +354,10 @@ describe('a hostile cloud against earshot run', { timeout: 90_000 }, () => {
       'the device refusing 100 acknowledgements',
       30_000,
     );
+    // The forger is told, within the device's answer budget (20 per 10 s and code).
+    const answeredFlood = forger.errors('E_UNKNOWN_UTTERANCE').length;
+    expect(answeredFlood).toBeGreaterThan(0);
+    expect(answeredFlood).toBeLessThanOrEqual(20);
     await idle(from);
     // A real utterance: the forger then acknowledges it with the wrong hash, rightly,
     // and once more (an acknowledgement is taken once).
@@ -404,10 +408,10 @@ describe('a hostile cloud against earshot run', { timeout: 90_000 }, () => {
     ).length;
     expect(refusedUnknown).toBe(101); // 100 forged, 1 duplicate
     expect(refusedIntegrity).toBe(1);
-    // The forger is told, within the device's answer budget (20 per 10 s and code).
+    // The repeated real ack comes a window later (the refusals' summary line takes one
+    // window): at most one answer more.
     const answered = forger.errors('E_UNKNOWN_UTTERANCE').length;
-    expect(answered).toBeGreaterThan(0);
-    expect(answered).toBeLessThanOrEqual(20);
+    expect(answered - answeredFlood).toBeLessThanOrEqual(1);
     figures.forgedAcks = {
       sent: 100,
       inLedger: 0,
