@@ -1,8 +1,8 @@
 import { connect, type IClientOptions } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mqttSection } from '../../../src/config/sections/mqtt.js';
+import { discoveryMessages } from '../../../src/mqtt/discovery.js';
 import {
-  discoveryTopics,
   MqttBridge,
   mqttTopics,
   type MqttBridgeOptions,
@@ -154,7 +154,12 @@ describe('MQTT without a broker, and reconnecting', () => {
     bridge.update(snapshot({ volume: 33, muted: true, state: 'muted' }));
     await bridge.start();
     expect(await bridge.waitUntilUp(10_000)).toBe(true);
-    const entities = discoveryTopics('homeassistant', 'x', mqttTopics('earshot/x')).length;
+    // The configs this device publishes (no wake-word choices: no select).
+    const entities = discoveryMessages(
+      'homeassistant',
+      { id, name: 'Test speaker', firmwareVersion: '0.1.0' },
+      mqttTopics(base),
+    ).length;
     const discovery = `homeassistant/+/${id}/+/config`;
     await eventually(async () => {
       const r = await retainedMessages(broker.url, discovery);
