@@ -22,3 +22,24 @@ export function micRuntime(overrides: string[]): Runtime {
       new MicSource({ device, restart: config.audio.capture.restart, clock, log: silentLogger() }),
   });
 }
+
+/** What a test around the paced microphone started, stopped in reverse order. */
+export interface MicRig {
+  runtime?: Runtime | undefined;
+  mic?: { stop(): void } | undefined;
+  probe?: { close(): Promise<void> } | undefined;
+  broker?: { stop(): Promise<void> } | undefined;
+}
+
+/**
+ * Stops the runtime, the microphone, the probe and the broker, and puts back the
+ * ALSA_CONFIG_PATH the test replaced (`saved`: its value before, or undefined).
+ */
+export async function stopMicRig(rig: MicRig, saved: string | undefined): Promise<void> {
+  await rig.runtime?.stop();
+  rig.mic?.stop();
+  await rig.probe?.close();
+  await rig.broker?.stop();
+  if (saved === undefined) delete process.env.ALSA_CONFIG_PATH;
+  else process.env.ALSA_CONFIG_PATH = saved;
+}

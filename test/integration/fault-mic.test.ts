@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MicSource } from '../../src/audio/sources/mic-source.js';
 import type { Runtime } from '../../src/device/wiring.js';
 import { PacedFifoMic } from '../helpers/alsa-fifo.js';
-import { micRuntime } from '../helpers/mic-runtime.js';
+import { micRuntime, stopMicRig } from '../helpers/mic-runtime.js';
 import { eventually, Mosquitto, Probe } from '../helpers/mosquitto.js';
 import { fixture, tempDir } from '../helpers/paths.js';
 
@@ -50,12 +50,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await runtime?.stop();
-  mic?.stop();
-  await probe?.close();
-  await broker?.stop();
-  if (savedAlsa === undefined) delete process.env.ALSA_CONFIG_PATH;
-  else process.env.ALSA_CONFIG_PATH = savedAlsa;
+  await stopMicRig({ runtime, mic, probe, broker }, savedAlsa);
   tmp.cleanup();
 });
 

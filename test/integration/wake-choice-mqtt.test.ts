@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/device/wiring.js';
 import { PacedFifoMic } from '../helpers/alsa-fifo.js';
-import { micRuntime } from '../helpers/mic-runtime.js';
+import { micRuntime, stopMicRig } from '../helpers/mic-runtime.js';
 import { eventually, Mosquitto, Probe, type Received } from '../helpers/mosquitto.js';
 import { fixture, tempDir } from '../helpers/paths.js';
 
@@ -55,12 +55,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await runtime?.stop();
-  mic?.stop();
-  await probe?.close();
-  await broker?.stop();
-  if (savedAlsa === undefined) delete process.env.ALSA_CONFIG_PATH;
-  else process.env.ALSA_CONFIG_PATH = savedAlsa;
+  await stopMicRig({ runtime, mic, probe, broker }, savedAlsa);
   tmp.cleanup();
 });
 
