@@ -26,6 +26,10 @@ export const SLOW_FILES = [
   // Home Assistant: two requests at real time each, and a daemon on the paced microphone.
   'test/integration/assist/assist-failures.test.ts',
   'test/integration/assist/assist-daemon.test.ts',
+  // Home Assistant end to end: the quick lane keeps its client and CLI tests; the
+  // device and privacy files replay whole requests against the stand-in (~50 s).
+  'test/integration/assist/assist-device.test.ts',
+  'test/integration/assist/assist-privacy.test.ts',
   // The trust-boundary attacks: whole daemons and clouds under attack for seconds each.
   'test/adversarial/device-evil-cloud.test.ts',
   'test/adversarial/ledger-tamper.test.ts',
