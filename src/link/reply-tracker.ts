@@ -69,6 +69,17 @@ export class ReplyTracker {
 
   start(message: ReplyStartMessage): void {
     const { id, format } = message;
+    if (this.active?.refused && this.pending.has(id)) {
+      // The refused reply never ended (its audio was being dropped anyway). Holding on
+      // to it would refuse every later reply until the connection drops, so the reply
+      // an utterance waits for takes over; the lapse is logged, not answered.
+      this.options.emit('protocolError', {
+        code: 'E_UNEXPECTED',
+        message: `reply.start for ${id} before the refused reply ${this.active.id} ended`,
+        id,
+      });
+      this.active = undefined;
+    }
     if (this.active) {
       this.refuse(
         'E_UNEXPECTED',

@@ -55,4 +55,35 @@ describe('reply tracker', () => {
     tracker.start({ type: 'reply.start', id: 'b', format: pcm });
     expect(answers).toEqual([['E_UNEXPECTED', 'b']]);
   });
+
+  it('lets a waited-for reply take over from a refused one that never ended', () => {
+    const { tracker, events, answers } = setup();
+    tracker.expect('b');
+    // A reply nobody waits for: refused, its audio dropped; the cloud never ends it.
+    tracker.start({ type: 'reply.start', id: 'stale', format: pcm });
+    tracker.audio(Buffer.alloc(4));
+    tracker.start({ type: 'reply.start', id: 'b', format: pcm });
+    tracker.audio(Buffer.alloc(6));
+    tracker.end({ type: 'reply.end', id: 'b' });
+    expect(answers).toEqual([['E_UNKNOWN_UTTERANCE', 'stale']]);
+    expect(events.map((e) => e[0])).toEqual([
+      'protocolError',
+      'protocolError',
+      'replyStart',
+      'replyAudio',
+      'replyEnd',
+    ]);
+    expect(events[3]![1]).toEqual([Buffer.alloc(6), 'b']);
+  });
+
+  it('still refuses a reply.start for an unknown id while a refused reply is open', () => {
+    const { tracker, answers, events } = setup();
+    tracker.start({ type: 'reply.start', id: 'stale', format: pcm });
+    tracker.start({ type: 'reply.start', id: 'other', format: pcm });
+    expect(answers).toEqual([
+      ['E_UNKNOWN_UTTERANCE', 'stale'],
+      ['E_UNEXPECTED', 'other'],
+    ]);
+    expect(events.some((e) => e[0] === 'replyStart')).toBe(false);
+  });
 });
