@@ -60,6 +60,14 @@ export function parseFilters(url: URL, now = Date.now()): Filters {
   };
 }
 
+/** Links to the newer and older pages of the table, keeping the view's filters. */
+function pager(query: string, page: number, pages: number): string {
+  if (pages === 1) return '';
+  const link = (to: number, label: string, rel: string): string =>
+    `<a class="button plain" rel="${rel}" href="/sent?${esc(query)}&amp;page=${to}">${label}</a>`;
+  return `<nav class="pager" data-field="pager">${page > 1 ? link(page - 1, 'Newer', 'prev') : ''}<span>Page ${page} of ${pages}</span>${page < pages ? link(page + 1, 'Older', 'next') : ''}</nav>`;
+}
+
 /**
  * The pages built from the ledger: what was sent (picture, table, exports) and the
  * proof. The ledger is read and verified once per change of the file, not per request.
@@ -71,6 +79,7 @@ export class LedgerPages {
   constructor(
     private readonly source: LedgerSource,
     private readonly maxRows: number,
+    private readonly rowsPerPage = 100,
   ) {}
 
   private async verified(): Promise<VerifyResult> {
@@ -106,9 +115,15 @@ export class LedgerPages {
     const warning = result.ok
       ? ''
       : `<p class="notice error">The ledger does not verify (${esc(result.problem?.message ?? '')}): see Proof. Uploads after the break are not shown.</p>`;
-    const table = shown
-      .slice()
-      .reverse()
+    // The table pages through the view, newest first; the picture keeps all of it.
+    const pages = Math.max(1, Math.ceil(shown.length / this.rowsPerPage));
+    const page = Math.min(
+      pages,
+      Math.max(1, Number.parseInt(url.searchParams.get('page') ?? '', 10) || 1),
+    );
+    const newestFirst = shown.slice().reverse();
+    const table = newestFirst
+      .slice((page - 1) * this.rowsPerPage, page * this.rowsPerPage)
       .map(
         (r) =>
           `<tr data-upload="${esc(r.id)}"><td>${esc(new Date(r.start).toLocaleString('en-GB'))}</td><td>${(r.durationMs / 1000).toFixed(1)} s</td><td>${r.bytes}</td><td>${esc(r.trigger)}</td><td>${esc(r.destination || '-')}</td><td>${esc(r.outcome)}${r.outcome === 'sent' ? '' : ` (${esc(r.reason)})`}</td><td>${esc(r.acknowledgement)}</td><td>${esc(r.retention)}</td><td>${esc(r.receipt)}</td></tr>`,
@@ -127,7 +142,7 @@ export class LedgerPages {
 <div class="timeline">${timelineSvg(shown, f.days)}</div>${legend()}
 <p class="sub" data-field="totals">${rows.length} upload(s) in this view: ${totals}.${rows.length > shown.length ? ` The newest ${shown.length} are shown.` : ''}</p>
 <div class="table-wrap"><table><thead><tr><th>Time</th><th>Length</th><th>Bytes</th><th>Trigger</th><th>Destination</th><th>Outcome</th><th>Acknowledgement</th><th>Retention</th><th>Receipt</th></tr></thead>
-<tbody>${table || '<tr><td colspan="9">No uploads in this view.</td></tr>'}</tbody></table></div>`;
+<tbody>${table || '<tr><td colspan="9">No uploads in this view.</td></tr>'}</tbody></table></div>${pager(query, page, pages)}`;
   }
 
   /** The whole ledger, exactly as `earshot ledger export` prints it. */

@@ -100,7 +100,7 @@ export class Dashboard extends TypedEmitter<DashboardEvents> {
       () => this.view(),
       (id) => this.sessions.isLive(id),
     );
-    this.ledgerPages = new LedgerPages(options.ledger, c.maxRows);
+    this.ledgerPages = new LedgerPages(options.ledger, c.maxRows, c.rowsPerPage);
   }
 
   /** The address it listens on (after start), e.g. `https://0.0.0.0:8443`. */

@@ -1,4 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LedgerPages } from '../../src/dashboard/ledger-pages.js';
+import { Ledger } from '../../src/privacy/ledger.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { tempDir } from '../helpers/paths.js';
 import { checkPassword, hashPassword } from '../../src/dashboard/password.js';
 import { Sessions, SignInLimiter } from '../../src/dashboard/sessions.js';
 import { markRadius } from '../../src/dashboard/timeline.js';
@@ -114,5 +119,69 @@ describe('dashboard views', () => {
     expect(new Date(week.from).getDate()).toBe(26);
     const junk = parseFilters(new URL('http://x/sent?range=year&day=../../x&outcome=<b>'), now);
     expect(junk).toMatchObject({ range: 'day', outcome: 'all', day: '2026-12-02' });
+  });
+});
+
+describe('dashboard table paging', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => tmp.cleanup());
+
+  /** A real ledger of `n` uploads today, u1 the oldest. */
+  async function ledgerOf(n: number): Promise<string> {
+    const file = join(tmp.dir, 'ledger.jsonl');
+    const ledger = new Ledger({ file, maxBytes: 1 << 22, log: silentLogger() });
+    await ledger.open();
+    const base = Date.now() - n * 1000 - 60_000;
+    for (let i = 1; i <= n; i++) {
+      await ledger.append({
+        type: 'utterance',
+        id: `u${i}`,
+        start: new Date(base + i * 1000).toISOString(),
+        end: new Date(base + i * 1000 + 500).toISOString(),
+        trigger: { kind: 'wake', keyword: 'alexa', score: 0.9 },
+        preRollMs: 500,
+        durationMs: 500,
+        bytes: 16000,
+        sha256: 'ab'.repeat(32),
+        dontSaveRecordings: true,
+        outcome: 'sent',
+        reason: 'vad',
+      });
+    }
+    await ledger.close();
+    return file;
+  }
+
+  const ids = (html: string): string[] =>
+    [...html.matchAll(/<tr data-upload="([^"]+)"/g)].map((m) => m[1]!);
+
+  it('lists the view newest first, a page at a time, with links that keep the filters', async () => {
+    const pages = new LedgerPages({ file: await ledgerOf(25), anchorPublished: false }, 2000, 10);
+    const first = await pages.sent(new URL('http://x/sent?outcome=sent'));
+    expect(ids(first)).toEqual(Array.from({ length: 10 }, (_, i) => `u${25 - i}`));
+    expect(first).toContain('Page 1 of 3');
+    expect(first).toMatch(
+      /rel="next" href="\/sent\?range=day&amp;day=[\d-]+&amp;outcome=sent&amp;page=2"/,
+    );
+    expect(first).not.toContain('rel="prev"');
+    const last = await pages.sent(new URL('http://x/sent?outcome=sent&page=3'));
+    expect(ids(last)).toEqual(['u5', 'u4', 'u3', 'u2', 'u1']);
+    expect(last).toContain('rel="prev"');
+    expect(last).not.toContain('rel="next"');
+    // A page past the end, or not a number, shows the nearest real page.
+    expect(ids(await pages.sent(new URL('http://x/sent?page=99')))).toEqual(ids(last));
+    expect(ids(await pages.sent(new URL('http://x/sent?page=<b>')))).toEqual(ids(first));
+    // The totals count the whole view, not the page.
+    expect(first).toContain('25 upload(s) in this view');
+  });
+
+  it('shows no pager when the view fits on one page', async () => {
+    const pages = new LedgerPages({ file: await ledgerOf(3), anchorPublished: false }, 2000, 10);
+    const html = await pages.sent(new URL('http://x/sent'));
+    expect(ids(html)).toEqual(['u3', 'u2', 'u1']);
+    expect(html).not.toContain('data-field="pager"');
   });
 });

@@ -40,6 +40,8 @@ export const dashboardSection = z
     maxTrackedAddresses: z.number().int().min(16).max(100_000).default(1024),
     /** Uploads the page draws and lists at most (the newest first). */
     maxRows: z.number().int().min(10).max(100_000).default(2000),
+    /** Rows of the uploads table per page (the timeline draws all of `maxRows`). */
+    rowsPerPage: z.number().int().min(10).max(10_000).default(100),
   })
   .prefault({});
 
