@@ -432,12 +432,15 @@ install_unit() {
   # official tarball in /usr/local) gets a drop-in that points ExecStart at it.
   node_path=$(command -v node 2>/dev/null || true)
   if ((!root_mode)) && [[ -n $node_path && $node_path != /usr/bin/node ]]; then
+    # The unit's own command line (its node flags included), with the other node.
+    local exec_args
+    exec_args=$(sed -n 's|^ExecStart=/usr/bin/node ||p' "$src/systemd/$unit")
     run install -d -m 0755 "$unit_dir/$unit.d"
     write_file "$unit_dir/$unit.d/10-node.conf" 0644 <<EOF
 # Written by install.sh: Node.js is not /usr/bin/node on this system.
 [Service]
 ExecStart=
-ExecStart=$node_path /opt/earshot/dist/cli/main.js run --config /etc/earshot/config.yaml
+ExecStart=$node_path $exec_args
 EOF
   else
     run rm -f "$unit_dir/$unit.d/10-node.conf"

@@ -48,6 +48,12 @@ export async function connectionOptions(
     // for the rest; this closes the QoS 0 queue too, should anything publish at QoS 0.
     queueQoSZero: false,
     resubscribe: false,
+    // mqtt-packet would otherwise fill a table of 65,536 two-byte Buffers (one per
+    // message id) on the first packet written and keep it for the life of the process:
+    // about 7 MiB of JS heap (`npm run bench:daemon`). A speaker writes a few packets a
+    // minute, so the id is encoded when it is written. The setting is process-wide in
+    // mqtt-packet; every client here is built with these options.
+    writeCache: false,
     will: {
       topic: availabilityTopic,
       payload: Buffer.from(OFFLINE),

@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+const require = createRequire(import.meta.url);
 
 export type { Logger };
 
@@ -23,6 +26,9 @@ export function createRootLogger(options: LoggerOptions = {}): Logger {
   const format = options.format ?? 'auto';
   const pretty = format === 'pretty' || (format === 'auto' && isTty(fd));
   if (pretty) {
+    // Loaded only for a terminal: the daemon under systemd logs JSON and does not keep
+    // pino-pretty and its dependencies in memory (about 0.5 MiB).
+    const pinoPretty = require('pino-pretty') as typeof PinoPretty;
     const stream = pinoPretty({
       destination: fd,
       sync: true,

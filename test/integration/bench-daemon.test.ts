@@ -16,6 +16,8 @@ describe('bench:daemon', () => {
     const result = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(result).toMatchObject({
       environment: { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: expect.stringMatching(/semi-space/) },
+      // The flags of the unit's ExecStart= line, which NODE_OPTIONS cannot carry.
+      nodeFlags: expect.arrayContaining(['--optimize-for-size']),
       mqtt: true,
       wakes: 1,
       uploads: 1,

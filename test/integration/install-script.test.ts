@@ -107,7 +107,12 @@ describe('install.sh --dry-run', () => {
     const r = install(['--dry-run', '--no-packages'], { path: `${bin}:${stubs}` });
     expect(r.code, r.out).toBe(0);
     expect(r.stdout).toContain('+ write /etc/systemd/system/earshot.service.d/10-node.conf');
-    expect(r.stdout).toContain(`ExecStart=${bin}/node /opt/earshot/dist/cli/main.js run`);
+    // The unit's command line, node flags included, with the other node.
+    const unitExec = /^ExecStart=\/usr\/bin\/node (.*)$/m.exec(
+      readFileSync(join(repoRoot, 'systemd/earshot.service'), 'utf8'),
+    )![1]!;
+    expect(unitExec).toMatch(/^--\S+ .*\/opt\/earshot\/dist\/cli\/main\.js run/);
+    expect(r.stdout).toContain(`ExecStart=${bin}/node ${unitExec}\n`);
     expect(r.calls).toEqual([]);
   });
 

@@ -79,8 +79,8 @@ describe('earshot.service', () => {
     // The notifier sends through a systemd-notify child process.
     expect(one('NotifyAccess')).toBe('all');
     expect(one('WatchdogSec')).toMatch(/^\d+s$/);
-    expect(one('ExecStart')).toBe(
-      '/usr/bin/node /opt/earshot/dist/cli/main.js run --config /etc/earshot/config.yaml',
+    expect(one('ExecStart')).toMatch(
+      /^\/usr\/bin\/node (--\S+ )*\/opt\/earshot\/dist\/cli\/main\.js run --config \/etc\/earshot\/config\.yaml$/,
     );
     expect(one('Restart')).toBe('on-failure');
     expect(d.has('StartLimitIntervalSec') && d.has('StartLimitBurst')).toBe(true);
@@ -127,6 +127,21 @@ describe('earshot.service', () => {
     const m = /Overall exposure level for earshot\.service: ([\d.]+)/.exec(r.stdout + r.stderr);
     expect(m, r.stdout + r.stderr).not.toBeNull();
     expect(Number(m![1])).toBeLessThanOrEqual(2.5);
+  });
+
+  it('gives node flags on the command line that this node accepts without a word', () => {
+    const flags = /^\/usr\/bin\/node ((?:--\S+ )*)/.exec(one('ExecStart') ?? '')![1]!.trim();
+    expect(flags.split(' ')).toContain('--optimize-for-size');
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [...args, '-e', '0'], {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: '' },
+      });
+    const r = run(flags.split(' '));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    // A flag this node does not know is refused, so the check above can fail.
+    expect(run(['--optimise-for-size']).status).not.toBe(0);
   });
 
   it('gives node a small young generation and glibc two arenas, and node takes them', () => {
