@@ -39,6 +39,9 @@ const DEFAULT_CHOICES = [
   { name: 'hey_rhasspy', model: 'hey_rhasspy_v0.1', threshold: 0.5, patience: 1 },
 ];
 
+/** Chosen on the tuning part of the generated negatives (README, "Wake word"). */
+const VERIFIER_THRESHOLD = 0.5;
+
 export type WakeKeywordConfig = z.infer<typeof keyword>;
 
 export const wakeSection = z
@@ -83,6 +86,20 @@ export const wakeSection = z
      * per audio second against about 0.021 without the gate (`earshot bench wake`). 0 runs the models on every frame.
      */
     quietGateDb: z.number().min(0).max(40).default(6),
+    /**
+     * openWakeWord only: the second stage. When a keyword's gate fires (and the speech
+     * check agrees), a small classifier over the same 16 embeddings must accept it too.
+     * Bundled for `alexa` only (models/wake-verifier/, trained by
+     * scripts/train-wake-verifier.mjs against read-aloud prose); other keywords run
+     * without one. Costs a few microseconds per candidate, nothing on other frames.
+     */
+    verifier: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Probability (0..1) the verifier must give; higher rejects more, and misses more. */
+        threshold: z.number().gt(0).lt(1).default(VERIFIER_THRESHOLD),
+      })
+      .prefault({}),
     porcupine: z
       .strictObject({
         /** Picovoice AccessKey; also read from PICOVOICE_ACCESS_KEY. Secret. */

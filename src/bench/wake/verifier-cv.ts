@@ -1,0 +1,77 @@
+import type { WindowVerifier } from '../../wake/openwakeword/detector.js';
+import {
+  bundledVerifierPath,
+  loadVerifierFile,
+  WakeVerifier,
+} from '../../wake/openwakeword/verifier.js';
+import { contentHash } from './verifier-data.js';
+
+/**
+ * The verifier as the benchmark asks it: the bundled model on negatives, and on each
+ * positive that the verifier was trained on, the fold model trained WITHOUT that
+ * speaker (found by the recording's content hash), so that detection on the development
+ * corpus is a cross-validated figure and not a model scored on its own training data.
+ * Recordings it never saw (another corpus, your own) get the bundled model.
+ */
+export class CrossValidatedVerifier implements WindowVerifier {
+  private current: WakeVerifier;
+  private readonly byHash = new Map<string, WakeVerifier>();
+  private hashes = new Map<string, string>();
+  /** Positives scored by a fold model (speaker held out), of those scored. */
+  crossValidated = 0;
+  positives = 0;
+
+  private constructor(
+    /** The verifier file, for the trace cache's key. */
+    private readonly path: string,
+    private readonly full: WakeVerifier,
+    folds: Array<{ heldOut: string[]; model: WakeVerifier }>,
+  ) {
+    this.current = full;
+    for (const f of folds) for (const h of f.heldOut) this.byHash.set(h, f.model);
+  }
+
+  get windowLength(): number {
+    return this.full.windowLength;
+  }
+
+  /** The bundled verifier of `keywordModel` with its fold models, or undefined. */
+  static async open(keywordModel: string): Promise<CrossValidatedVerifier | undefined> {
+    const name = keywordModel.endsWith('_v0.1') ? keywordModel : `${keywordModel}_v0.1`;
+    const path = bundledVerifierPath(name);
+    if (!path) return undefined;
+    const file = await loadVerifierFile(path);
+    return new CrossValidatedVerifier(
+      path,
+      new WakeVerifier(file.net, file.windowLength),
+      file.folds.map((f) => ({
+        heldOut: f.heldOut,
+        model: new WakeVerifier(f.net, file.windowLength),
+      })),
+    );
+  }
+
+  /** Names the weights (a content hash of the file): traces scored with others differ. */
+  id(): Promise<string> {
+    return contentHash(this.path);
+  }
+
+  /** Hashes the positive recordings once (before the timed pass). */
+  async learn(files: readonly string[]): Promise<void> {
+    for (const f of files) if (!this.hashes.has(f)) this.hashes.set(f, await contentHash(f));
+  }
+
+  /** The model for the next recording: its fold model when it is a training speaker. */
+  select(file: string | undefined, positive: boolean): void {
+    const fold = file === undefined ? undefined : this.byHash.get(this.hashes.get(file) ?? '');
+    this.current = positive && fold ? fold : this.full;
+    if (positive) {
+      this.positives += 1;
+      if (fold) this.crossValidated += 1;
+    }
+  }
+
+  score(window: Float32Array): number {
+    return this.current.score(window);
+  }
+}
