@@ -29,8 +29,9 @@ const { values } = parseArgs({
     l2: { type: 'string', default: '0.001' },
     'max-fa': { type: 'string', default: '0.25' },
     'extract-only': { type: 'boolean', default: false },
-    // A second process may fill the feature cache from the other end of the list.
-    'generated-only-reversed': { type: 'boolean', default: false },
+    // I/N: only every N-th generated file from the I-th (several processes filling the
+    // feature cache at once; implies --extract-only).
+    shard: { type: 'string' },
   },
 });
 
@@ -45,8 +46,10 @@ const report = await trainVerifier({
   epochs: Number(values.epochs),
   l2: Number(values.l2),
   maxFalseAcceptsPerHour: Number(values['max-fa']),
-  extractOnly: values['extract-only'] || values['generated-only-reversed'],
-  generatedOnlyReversed: values['generated-only-reversed'],
+  extractOnly: values['extract-only'] || values.shard !== undefined,
+  generatedShard: values.shard
+    ? { index: Number(values.shard.split('/')[0]), of: Number(values.shard.split('/')[1]) }
+    : undefined,
   log: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);

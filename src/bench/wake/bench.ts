@@ -119,14 +119,11 @@ export async function runWakeBench(
   const progress = (stage: number) =>
     o.progress === false ? undefined : (n: number) => bar.update(stage * files + n);
   let pass;
-  let cvCounts: { crossValidated: number; positives: number } | undefined;
   let traced;
   let quiet;
   try {
     const audio = await prepareAudio(positives, negatives, o.noiseDb, progress(0));
     pass = await runPass({ audio, detector, onProgress: progress(1), beforeSegment });
-    // Counted once: the timed pass.
-    if (cv) cvCounts = { crossValidated: cv.crossValidated, positives: cv.positives };
     if (o.plot) {
       // A separate pass records complete traces, so that the figures above are of the
       // detector alone, not of the tracing.
@@ -175,7 +172,8 @@ export async function runWakeBench(
     peakRssMiB: rss?.peakRssMiB ?? null,
     peakRssLoader: rss?.loader ?? null,
     quiet,
-    verifier: verifier && cvCounts ? { threshold: verifier.threshold, ...cvCounts } : undefined,
+    verifier:
+      verifier && cv ? { threshold: verifier.threshold, ...cv.coverage(positives) } : undefined,
   });
 
   if (o.plot && traced?.negativeTrace) {

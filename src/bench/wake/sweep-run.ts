@@ -50,10 +50,7 @@ export interface WakeSweepReport {
   /** The configured threshold, patience and speech check. */
   configured: SweepPoint;
   grid: SweepPoint[];
-  /**
-   * With the verifier: how many positives were scored by a fold model trained without
-   * their speaker (0 from a trace cache that was filled before: see its first run).
-   */
+  /** With the verifier: how many positives a fold model trained without their speaker scored. */
   verifierCrossValidated: { positives: number; crossValidated: number } | null;
   plot?: string;
 }
@@ -135,9 +132,7 @@ export async function runSweep(o: SweepRunOptions): Promise<WakeSweepReport> {
     negativeHours: Math.round((negatives.seconds / 3600) * 1000) / 1000,
     configured,
     grid: sweepGrid(input, thresholds, undefined, undefined, verifierThresholds),
-    verifierCrossValidated: o.verifier
-      ? { positives: o.verifier.cv.positives, crossValidated: o.verifier.cv.crossValidated }
-      : null,
+    verifierCrossValidated: o.verifier ? o.verifier.cv.coverage(o.positives) : null,
   };
   if (o.plot) {
     const curve = sweep(input, thresholds);

@@ -40,8 +40,8 @@ export interface CollectOptions {
   folds: number;
   keywordModel: string;
   cacheDir: string | undefined;
-  /** Only the generated files, last first (a second process filling the cache). */
-  generatedOnlyReversed?: boolean;
+  /** Only the generated files of this share (`i/n`): processes filling the cache together. */
+  generatedShard?: { index: number; of: number } | undefined;
   /** Called after every stream, for progress. */
   onStream?: (done: number, total: number, file: string) => void;
 }
@@ -97,23 +97,26 @@ export async function collect(o: CollectOptions): Promise<LabelledStream[]> {
       });
     }
   }
+  const shard = o.generatedShard;
+  if (shard) jobs.length = 0;
   for (const [i, file] of generated.entries()) {
+    if (shard && i % shard.of !== shard.index) continue;
+    const name = relative(o.generatedDir, file);
     jobs.push(async () => {
       const data = await extractStream({
         file,
-        index: i,
+        // The seed of the file's faint noise floor comes from its name, not its place in
+        // the list, so a set that grows keeps the features of the files it had.
+        index: foldOf(name, 1_000_000),
         set: 'negative',
         noiseDb: undefined,
         everyNth: 16,
         keywordModel: o.keywordModel,
         cacheDir: o.cacheDir,
       });
-      const name = relative(o.generatedDir, file);
       return { ...data, role: 'generated-negative', fold: foldOf(name, o.folds), hash: '' };
     });
   }
-  if (o.generatedOnlyReversed) jobs.splice(0, jobs.length - generated.length);
-  if (o.generatedOnlyReversed) jobs.reverse();
   const out: LabelledStream[] = [];
   try {
     for (const [n, job] of jobs.entries()) {

@@ -17,9 +17,6 @@ export class CrossValidatedVerifier implements WindowVerifier {
   private current: WakeVerifier;
   private readonly byHash = new Map<string, WakeVerifier>();
   private hashes = new Map<string, string>();
-  /** Positives scored by a fold model (speaker held out), of those scored. */
-  crossValidated = 0;
-  positives = 0;
 
   private constructor(
     /** The verifier file, for the trace cache's key. */
@@ -65,10 +62,12 @@ export class CrossValidatedVerifier implements WindowVerifier {
   select(file: string | undefined, positive: boolean): void {
     const fold = file === undefined ? undefined : this.byHash.get(this.hashes.get(file) ?? '');
     this.current = positive && fold ? fold : this.full;
-    if (positive) {
-      this.positives += 1;
-      if (fold) this.crossValidated += 1;
-    }
+  }
+
+  /** Of these positives (hashed by `learn`), how many a fold model scores: cross-validated. */
+  coverage(files: readonly string[]): { positives: number; crossValidated: number } {
+    const crossValidated = files.filter((f) => this.byHash.has(this.hashes.get(f) ?? '')).length;
+    return { positives: files.length, crossValidated };
   }
 
   score(window: Float32Array): number {

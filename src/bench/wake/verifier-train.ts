@@ -37,7 +37,7 @@ export interface TrainOptions {
   l2: number;
   maxFalseAcceptsPerHour: number;
   extractOnly: boolean;
-  generatedOnlyReversed?: boolean;
+  generatedShard?: { index: number; of: number } | undefined;
   log: (line: string) => void;
 }
 
@@ -56,7 +56,7 @@ export async function trainVerifier(o: TrainOptions): Promise<unknown> {
     folds: o.folds,
     keywordModel: 'alexa_v0.1',
     cacheDir: o.cacheDir,
-    generatedOnlyReversed: o.generatedOnlyReversed ?? false,
+    generatedShard: o.generatedShard,
     onStream: (done, total, file) => {
       if (done % 100 === 0 || done === total) o.log(`${done}/${total} ${file} ${elapsed()}`);
     },
@@ -111,11 +111,12 @@ export async function trainVerifier(o: TrainOptions): Promise<unknown> {
   );
   const tuneHours =
     generated.reduce((a, [s]) => a + (s.scores.length - s.firstFrame) * FRAME_MS, 0) / 3_600_000;
+  const negative = concatTraces(generated.map(([s, i]) => trace(s, i)));
   const grid = (positives: Trace[]) =>
     sweepGrid(
       {
         positives,
-        negative: concatTraces(generated.map(([s, i]) => trace(s, i))),
+        negative,
         negativeHours: tuneHours,
         gate: {
           patience: 1,
@@ -191,25 +192,37 @@ function bestPerVerifierThreshold(points: Point[]): Point[] {
   });
 }
 
-/** Negative files one after another: the gate runs on as over one long stream. */
+/**
+ * Negative files one after another: the gate runs on as over one long stream. Frames
+ * below the trace floor can never fire, so every stretch of more than `KEEP_QUIET` of
+ * them is cut to that many: longer than the refractory period and with the run reset,
+ * the gate leaves such a stretch in the same state either way, so the count is exact
+ * and the replay over hundreds of grid points takes seconds.
+ */
+const KEEP_QUIET = 40;
+
 function concatTraces(traces: Trace[]): Trace {
-  const length = traces.reduce((a, t) => a + t.scores.length, 0);
-  const out: Trace = {
-    scores: new Float32Array(length),
-    vad: new Float32Array(length),
-    verifier: new Float32Array(length),
+  const scores: number[] = [];
+  const vad: number[] = [];
+  const verifier: number[] = [];
+  let quiet = 0;
+  for (const t of traces) {
+    for (let f = 0; f < t.scores.length; f++) {
+      // The lead-in of each file is noise that a file's own reset put there: never counted.
+      const s = f < t.firstFrame ? 0 : t.scores[f]!;
+      quiet = s < PROBE_FLOOR ? quiet + 1 : 0;
+      if (quiet > KEEP_QUIET) continue;
+      scores.push(s);
+      vad.push(t.vad[f]!);
+      verifier.push(t.verifier![f]!);
+    }
+  }
+  return {
+    scores: Float32Array.from(scores),
+    vad: Float32Array.from(vad),
+    verifier: Float32Array.from(verifier),
     firstFrame: 0,
   };
-  let at = 0;
-  for (const t of traces) {
-    // The lead-in of each file is noise that a file's own reset put there: never counted.
-    out.scores.set(t.scores, at);
-    out.scores.fill(0, at, at + t.firstFrame);
-    out.vad.set(t.vad, at);
-    out.verifier!.set(t.verifier!, at);
-    at += t.scores.length;
-  }
-  return out;
 }
 
 function buildSamples(streams: LabelledStream[]) {
