@@ -173,6 +173,7 @@ export async function trainVerifier(o: TrainOptions): Promise<unknown> {
     bestWithoutVerifier: withoutVerifier ?? null,
     top: eligible.slice(0, 15),
     byVerifierThreshold: bestPerVerifierThreshold(points),
+    grid: points,
   };
 }
 
