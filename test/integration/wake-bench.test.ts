@@ -83,7 +83,7 @@ describe('earshot bench wake on synthesised speech', () => {
     expect(Math.abs(r.latencyMedianMs as number)).toBeLessThan(1000);
     const plot = readFileSync(svg, 'utf8');
     expect(plot).toMatch(/^<svg /);
-    expect(plot).toContain('configured 0.1');
+    expect(plot).toContain('configured 0.03');
     expect((r.sweep as unknown[]).length).toBeGreaterThan(10);
     // The quiet day: 2 minutes, 90 % of it room noise, mostly skipped by the quiet gate.
     const quiet = r.quiet as {
