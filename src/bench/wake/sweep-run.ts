@@ -143,7 +143,10 @@ export async function runSweep(o: SweepRunOptions): Promise<WakeSweepReport> {
   return report;
 }
 
-/** The grid as text: per patience and speech check, the points up to 2 false accepts/h. */
+/**
+ * The grid as text: per patience, speech check and verifier (off and as configured), the
+ * points up to 2 false accepts/h.
+ */
 export function formatSweep(r: WakeSweepReport): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const lines = [
@@ -153,8 +156,11 @@ export function formatSweep(r: WakeSweepReport): string {
     '',
     '  patience  speech check  verifier  threshold  detection  false accepts/h',
   ];
+  const verifierShown = new Set([0, r.configured.verifierThreshold ?? 0]);
   for (const p of r.grid) {
     if (p.falseAcceptsPerHour > 2) continue;
+    // The text shows the verifier off and at its configured threshold; --json has them all.
+    if (!verifierShown.has(p.verifierThreshold ?? 0)) continue;
     lines.push(
       `  ${String(p.patience).padStart(8)}  ${String(p.vadThreshold).padStart(12)}  ${String(p.verifierThreshold ?? 0).padStart(8)}  ${p.threshold.toFixed(2).padStart(9)}  ${pct(p.detectionRate).padStart(9)}  ${p.falseAcceptsPerHour.toFixed(2).padStart(15)}`,
     );
