@@ -1,6 +1,6 @@
 import type { WindowVerifier } from '../../wake/openwakeword/detector.js';
 import {
-  bundledVerifierPath,
+  verifierPathFor,
   loadVerifierFile,
   WakeVerifier,
 } from '../../wake/openwakeword/verifier.js';
@@ -34,8 +34,7 @@ export class CrossValidatedVerifier implements WindowVerifier {
 
   /** The bundled verifier of `keywordModel` with its fold models, or undefined. */
   static async open(keywordModel: string): Promise<CrossValidatedVerifier | undefined> {
-    const name = keywordModel.endsWith('_v0.1') ? keywordModel : `${keywordModel}_v0.1`;
-    const path = bundledVerifierPath(name);
+    const path = verifierPathFor(keywordModel);
     if (!path) return undefined;
     const file = await loadVerifierFile(path);
     return new CrossValidatedVerifier(

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
+import { FRAME_SAMPLES } from '../../shared/audio-format.js';
 import { OpenWakeWordDetector, type FrameScores } from '../../wake/openwakeword/detector.js';
 import { EMBEDDING_DIM } from '../../wake/openwakeword/features.js';
 import { decodeAudio } from './audio-files.js';
@@ -114,7 +115,7 @@ export async function extractStream(o: ExtractOptions): Promise<StreamData> {
     noiseDb: o.noiseDb ?? null,
     scores: Float32Array.from(scores),
     vad: Float32Array.from(vad),
-    firstFrame: Math.floor(segment.clipStart / 1280),
+    firstFrame: Math.floor(segment.clipStart / FRAME_SAMPLES),
     frames: Int32Array.from(frames),
     windows: all,
   };

@@ -63,7 +63,7 @@ export async function trainVerifier(o: TrainOptions): Promise<unknown> {
   });
   if (o.extractOnly) return { streams: streams.length };
 
-  const { samples, fold, owner } = buildSamples(streams);
+  const { samples, fold } = buildSamples(streams);
   const fitOptions: FitOptions = {
     hidden: o.hidden,
     epochs: o.epochs,
@@ -94,7 +94,6 @@ export async function trainVerifier(o: TrainOptions): Promise<unknown> {
     foldNets.push({ heldOut, net });
     o.log(`fold ${k + 1}/${o.folds} trained, ${elapsed()}`);
   }
-  void owner;
 
   const trace = (s: LabelledStream, i: number): Trace => ({
     scores: s.scores,
@@ -249,7 +248,6 @@ function buildSamples(streams: LabelledStream[]) {
   const y = new Uint8Array(picks.length);
   const weight = new Float32Array(picks.length);
   const fold = new Int32Array(picks.length);
-  const owner = new Int32Array(picks.length);
   // Each of the three roles weighs as much in total: positives 1/2, the corpus' words
   // and the generated room 1/4 each, so that neither kind of negative is drowned.
   const share: Record<string, number> = {
@@ -265,10 +263,9 @@ function buildSamples(streams: LabelledStream[]) {
     y[r] = p.y;
     weight[r] = (share[s.role]! / counts[s.role]!) * picks.length;
     fold[r] = s.fold;
-    owner[r] = p.s;
   });
   const samples: Samples = { x, dim: WINDOW_VALUES, y, weight };
-  return { samples, fold, owner };
+  return { samples, fold };
 }
 
 function describe(

@@ -232,7 +232,8 @@ export class OpenWakeWordDetector implements WakeDetector {
       return [];
     }
     await features.push(frame.samples);
-    this.scores.window = features.window(features.historyLength);
+    // A view for observers only (the training script copies windows from it).
+    if (this.options.onScores) this.scores.window = features.window(features.historyLength);
     const detections: Detection[] = [];
     let probe = false;
     const probeFrom = this.options.probeVadFrom ?? Infinity;

@@ -64,16 +64,22 @@ export function bundledVerifierPath(keywordModel: string): string | undefined {
 }
 
 /**
- * The bundled verifier of a keyword model given as in the config (`alexa`, `alexa_v0.1`),
- * or undefined: a path to an `.onnx` of one's own, or a bundled model without one.
+ * The bundled verifier file of a keyword model given as in the config (`alexa`,
+ * `alexa_v0.1`), or undefined: a path to an `.onnx` of one's own, or a bundled model
+ * without one.
  */
-export async function openBundledVerifier(model: string): Promise<WakeVerifier | undefined> {
+export function verifierPathFor(model: string): string | undefined {
   const name = BUNDLED_KEYWORD_MODELS.includes(model)
     ? model
     : BUNDLED_KEYWORD_MODELS.filter((m) => m.startsWith(`${model}_v`))
         .sort()
         .pop();
-  const path = name ? bundledVerifierPath(name) : undefined;
+  return name ? bundledVerifierPath(name) : undefined;
+}
+
+/** The bundled verifier of a keyword model (see `verifierPathFor`), loaded, or undefined. */
+export async function openBundledVerifier(model: string): Promise<WakeVerifier | undefined> {
+  const path = verifierPathFor(model);
   if (!path) return undefined;
   const file = await loadVerifierFile(path);
   return new WakeVerifier(file.net, file.windowLength);
