@@ -4,6 +4,7 @@ import { FRAME_MS } from '../../shared/audio-format.js';
 import { storeNet, WakeVerifier, type VerifierNet } from '../../wake/openwakeword/verifier.js';
 import type { Trace } from './run.js';
 import {
+  replay,
   sweepGrid,
   SWEEP_THRESHOLDS,
   SWEEP_VERIFIER_THRESHOLDS,
@@ -45,6 +46,11 @@ export interface TrainOptions {
 const BEFORE_PEAK = 6;
 const AFTER_PEAK = 2;
 const SEED = 20260;
+/** The detector's defaults: refractory 2 s, warm-up 1 s. */
+const GATE = {
+  refractoryFrames: Math.ceil(2000 / FRAME_MS),
+  warmupFrames: Math.ceil(1000 / FRAME_MS),
+};
 
 export async function trainVerifier(o: TrainOptions): Promise<unknown> {
   const t0 = Date.now();
@@ -119,8 +125,7 @@ export async function trainVerifier(o: TrainOptions): Promise<unknown> {
         negativeHours: tuneHours,
         gate: {
           patience: 1,
-          refractoryFrames: Math.ceil(2000 / FRAME_MS),
-          warmupFrames: Math.ceil(1000 / FRAME_MS),
+          ...GATE,
         },
         vadThreshold: 0,
       },
@@ -141,6 +146,32 @@ export async function trainVerifier(o: TrainOptions): Promise<unknown> {
       b.threshold - a.threshold,
   );
   const chosen = eligible[0];
+  // The corpus' other words (real speakers), out-of-fold, at the chosen point: the
+  // nearest thing here to unseen real speech that is not the keyword.
+  const corpusWords = (noiseDb: number | null) => {
+    const list = streams.flatMap((s, i) =>
+      s.role === 'corpus-negative' && s.noiseDb === noiseDb ? [trace(s, i)] : [],
+    );
+    const hours =
+      list.reduce((a, t) => a + (t.scores.length - t.firstFrame) * FRAME_MS, 0) / 3_600_000;
+    const p = chosen ?? { threshold: 0.5, patience: 1, vadThreshold: 0, verifierThreshold: 0 };
+    const falseAccepts = list.reduce(
+      (a, t) =>
+        a +
+        replay(
+          t,
+          {
+            threshold: p.threshold,
+            patience: p.patience ?? 1,
+            ...GATE,
+          },
+          p.vadThreshold ?? 0,
+          p.verifierThreshold ?? 0,
+        ),
+      0,
+    );
+    return { files: list.length, hours: Math.round(hours * 1000) / 1000, falseAccepts };
+  };
   const withoutVerifier = eligible.find((p) => !p.verifierThreshold);
   o.log(`operating point chosen, ${elapsed()}`);
 
@@ -170,6 +201,7 @@ export async function trainVerifier(o: TrainOptions): Promise<unknown> {
     generatedFiles: generated.length,
     chosen: chosen ?? null,
     bestWithoutVerifier: withoutVerifier ?? null,
+    corpusWordsAtChosen: { clean: corpusWords(null), at10dB: corpusWords(10) },
     top: eligible.slice(0, 15),
     byVerifierThreshold: bestPerVerifierThreshold(points),
     grid: points,
