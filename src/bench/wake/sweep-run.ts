@@ -153,6 +153,11 @@ export function formatSweep(r: WakeSweepReport): string {
     `wake-word sweep: "${r.keyword}" (${r.model}), positives ${r.noiseDb === null ? 'clean' : `at ${r.noiseDb} dB SNR`} (${r.positives}), negatives ${r.negativesNoiseDb === null ? 'as recorded' : `at ${r.negativesNoiseDb} dB SNR`} (${r.negatives} files, ${r.negativeHours} h)`,
     '',
     `  configured: threshold ${r.configured.threshold}, patience ${r.configured.patience}, speech check ${r.configured.vadThreshold}, verifier ${r.configured.verifierThreshold || 'off'}: detection ${pct(r.configured.detectionRate)}, ${r.configured.falseAcceptsPerHour.toFixed(2)} false accepts/h`,
+    ...(r.verifierCrossValidated
+      ? [
+          `  verifier: ${r.verifierCrossValidated.crossValidated} of ${r.verifierCrossValidated.positives} positives cross-validated (scored by a model trained without their speaker)`,
+        ]
+      : []),
     '',
     '  patience  speech check  verifier  threshold  detection  false accepts/h',
   ];
