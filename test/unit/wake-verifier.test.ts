@@ -148,6 +148,37 @@ describe('wake-word verifier', () => {
     expect(heard.asked).toEqual([]);
   });
 
+  it('a keyword switched to at run time brings its verifier', async () => {
+    const detector = new OpenWakeWordDetector({
+      keywords: [{ model: 'hey_jarvis_v0.1', threshold: 0.5, patience: 1 }],
+      refractoryMs: 2000,
+      warmupMs: 1000,
+      vadThreshold: 0,
+    });
+    await detector.start();
+    try {
+      await detector.setKeywords([
+        { model: 'alexa', threshold: 0.1, patience: 1, verifier: { threshold: THRESHOLD } },
+      ]);
+      const file = fixture('alexa-what-time.wav');
+      const segment = buildSegment(file, await decodeAudio(file), {
+        index: 0,
+        leadFrames: LEAD_FRAMES,
+        tailFrames: TAIL_FRAMES,
+        set: 'positive',
+      });
+      let detections = 0;
+      let index = 0;
+      for (const samples of framesOf(segment.samples)) {
+        detections += (await detector.process({ index: index++, samples })).length;
+      }
+      expect(detections).toBe(1);
+      expect(detector.verifierStats.calls).toBeGreaterThan(0);
+    } finally {
+      await detector.stop();
+    }
+  });
+
   it('refuses a broken verifier file and names it', async () => {
     expect(() => parseVerifierFile({ format: 2 })).toThrow(/format/);
     const good = JSON.parse(readFileSync(bundledVerifierPath('alexa_v0.1')!, 'utf8')) as {
