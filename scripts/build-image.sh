@@ -22,7 +22,7 @@
 # boot with cloud-init from three files on its FAT boot partition: user-data,
 # network-config and meta-data. This script rewrites those, appends the Wi-Fi
 # regulatory domain to cmdline.txt, and copies the earshot bundle (dist/, package files,
-# systemd/, hardware/, scripts/install.sh, the config, the certificates) to earshot/ on
+# systemd/, hardware/, models/, scripts/install.sh, the config, the certificates) to earshot/ on
 # the same partition (/boot/firmware/earshot/ on the Pi). On the first boot cloud-init's
 # runcmd runs install.sh --first-boot from there: it installs Node.js and the runtime,
 # copies the config and certificates to /etc/earshot, removes them from the boot
@@ -154,7 +154,7 @@ fi
 
 bundle=${bundle:-$repo}
 [[ -f $bundle/dist/cli/main.js ]] || die "$bundle/dist/cli/main.js missing: run npm run build (or pass --bundle)"
-for f in package.json package-lock.json systemd/earshot.service hardware; do
+for f in package.json package-lock.json systemd/earshot.service hardware models; do
   [[ -e $bundle/$f ]] || die "$bundle/$f missing: --bundle must be a built earshot tree"
 done
 scripts_dir=$bundle/scripts
@@ -209,7 +209,7 @@ say "boot partition: #$boot_n at byte $offset, $((boot_size * sector / 1048576))
 # --- The earshot bundle. ---
 stage=$work/earshot
 mkdir -p "$stage/scripts"
-cp -R "$bundle/dist" "$bundle/hardware" "$bundle/systemd" "$stage/"
+cp -R "$bundle/dist" "$bundle/hardware" "$bundle/systemd" "$bundle/models" "$stage/"
 cp "$bundle/package.json" "$bundle/package-lock.json" "$stage/"
 cp "$scripts_dir/install.sh" "$scripts_dir/config.template.yaml" "$stage/scripts/"
 [[ ! -f $scripts_dir/make-certs.sh ]] || cp "$scripts_dir/make-certs.sh" "$stage/scripts/"

@@ -11,7 +11,8 @@
 #
 # What goes where:
 #   /opt/earshot/            dist/, package.json, package-lock.json, hardware/, systemd/,
-#                            scripts/install.sh, node_modules/ (npm ci --omit=dev)
+#                            models/ (the wake-word verifier), scripts/install.sh,
+#                            node_modules/ (npm ci --omit=dev)
 #   /etc/earshot/config.yaml from --config, else the bundle's config.yaml, else
 #                            scripts/config.template.yaml; only when absent (0640 root:earshot)
 #   /etc/earshot/tls/        the bundle's tls/ files (device certificate, key, CA), if any
@@ -387,7 +388,7 @@ install_runtime() {
   say "installing the runtime into $opt"
   # Root-owned and read-only to the daemon: a compromised daemon cannot rewrite itself.
   run install -d -m 0755 "$opt" "$opt/scripts"
-  for d in dist hardware systemd; do
+  for d in dist hardware systemd models; do
     run rm -rf "$opt/$d"
     run cp -R "$src/$d" "$opt/$d"
     run chmod -R u=rwX,go=rX "$opt/$d"
@@ -473,7 +474,7 @@ fi
 
 [[ -f $src/dist/cli/main.js ]] ||
   die "$src/dist/cli/main.js is missing: build the source tree first (npm ci && npm run build)"
-for f in package.json package-lock.json "systemd/$unit" hardware scripts/config.template.yaml; do
+for f in package.json package-lock.json "systemd/$unit" hardware models scripts/config.template.yaml; do
   [[ -e $src/$f ]] || die "$src/$f is missing: not an earshot source tree or bundle"
 done
 if [[ -n $config ]]; then

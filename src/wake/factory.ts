@@ -68,13 +68,15 @@ export async function createWakeDetector(
   return { detector: await startOpenWakeWord(config, log) };
 }
 
-function engineKeyword(k: WakeKeywordConfig): OpenWakeWordKeyword {
+function engineKeyword(k: WakeKeywordConfig, config: Config['wake']): OpenWakeWordKeyword {
   return {
     name: k.name,
     // Without a model the name is the bundled model (`alexa` → newest `alexa_v*`).
     model: k.model ?? k.name,
     threshold: k.threshold,
     patience: k.patience,
+    // Only keywords with a bundled verifier get one (the engine looks it up).
+    ...(config.verifier.enabled ? { verifier: { threshold: config.verifier.threshold } } : {}),
   };
 }
 
@@ -102,7 +104,7 @@ export function configuredName(config: Config['wake']): string {
 /** The openWakeWord engine as configured (not started). */
 export function openWakeWord(config: Config['wake']): OpenWakeWordDetector {
   return new OpenWakeWordDetector({
-    keywords: config.keywords.map(engineKeyword),
+    keywords: config.keywords.map((k) => engineKeyword(k, config)),
     refractoryMs: config.refractoryMs,
     warmupMs: config.warmupMs,
     vadThreshold: config.vadThreshold,
@@ -203,7 +205,7 @@ export class ConfiguredWake extends TypedEmitter<ConfiguredWakeEvents> implement
       });
     }
     if (name === this.chosen) return;
-    await inner.setKeywords(keywords.map(engineKeyword));
+    await inner.setKeywords(keywords.map((k) => engineKeyword(k, this.config)));
     this.chosen = name;
     this.log.info({ choice: name, keywords: inner.keywords }, 'wake word switched');
     this.emit('keywords', { name, keywords: inner.keywords });

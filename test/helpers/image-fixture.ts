@@ -191,7 +191,7 @@ export function makeBundle(dir: string): string {
   mkdirSync(join(dir, 'dist', 'cli'), { recursive: true });
   mkdirSync(join(dir, 'scripts'), { recursive: true });
   for (const f of ['package.json', 'package-lock.json']) cpSync(join(repoRoot, f), join(dir, f));
-  for (const d of ['hardware', 'systemd']) {
+  for (const d of ['hardware', 'systemd', 'models']) {
     cpSync(join(repoRoot, d), join(dir, d), { recursive: true });
   }
   for (const f of ['install.sh', 'config.template.yaml']) {

@@ -75,7 +75,10 @@ describe('the device over MQTT', () => {
       score?: number;
     };
     expect(wake.keyword).toBe('alexa');
-    expect(wake.score).toBeGreaterThan(0.5);
+    // The keyword model's score on the frame that fired: at least alexa's threshold (0.03;
+    // the verifier confirmed it), often well below 0.5 on the first frame of the word.
+    expect(wake.score).toBeGreaterThanOrEqual(0.03);
+    expect(wake.score).toBeLessThanOrEqual(1);
     const counters = JSON.parse(last(`${base}/counters`) ?? '{}') as {
       wakes?: number;
       uploads?: number;

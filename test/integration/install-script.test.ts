@@ -142,6 +142,7 @@ describe('install.sh --root', () => {
       'opt/earshot/package.json',
       'opt/earshot/package-lock.json',
       'opt/earshot/hardware/generic.yaml',
+      'opt/earshot/models/wake-verifier/alexa_v0.1.verifier.json',
       'opt/earshot/systemd/earshot.service',
       'opt/earshot/scripts/install.sh',
       'etc/earshot/config.yaml',

@@ -58,7 +58,7 @@ describe('P1: mute closes the microphone', () => {
   it('a mute press mid-utterance cuts it at the press: nothing after it is sent, the cloud discards it', async () => {
     cloud = await startTestCloud(certs);
     const seen = record(cloud);
-    // "Alexa" fires at 2.72 s; the press lands at 3.5 s while the request is spoken.
+    // "Alexa" fires at 2.64 s; the press lands at 3.5 s while the request is spoken.
     const run = await runDevice(
       fixture('alexa-what-time.wav'),
       cloudConfig(certs, cloud, ledger()),

@@ -70,7 +70,10 @@ describe('earshot bench wake on synthesised speech', () => {
     expect(out.trim().split('\n')).toHaveLength(1);
     const r = JSON.parse(out) as Record<string, unknown>;
     for (const field of JSON_FIELDS) expect(typeof r[field], field).toBe('number');
-    expect(r).toMatchObject({ keyword: 'alexa', positives: 4, negatives: 2, threshold: 0.1 });
+    expect(r).toMatchObject({ keyword: 'alexa', positives: 4, negatives: 2, threshold: 0.03 });
+    // The verifier runs on alexa by default; these generated takes are no training speaker.
+    expect(r.verifier).toMatchObject({ threshold: 0.95, crossValidatedPositives: 0, positives: 4 });
+    expect((r.verifier as { calls: number }).calls).toBeGreaterThanOrEqual(4);
     expect(r.detectionRate).toBe(1);
     expect(r.falseAcceptsPerHour).toBe(0);
     expect(r.negativeHours as number).toBeGreaterThan(0);
@@ -80,7 +83,7 @@ describe('earshot bench wake on synthesised speech', () => {
     expect(Math.abs(r.latencyMedianMs as number)).toBeLessThan(1000);
     const plot = readFileSync(svg, 'utf8');
     expect(plot).toMatch(/^<svg /);
-    expect(plot).toContain('configured 0.1');
+    expect(plot).toContain('configured 0.03');
     expect((r.sweep as unknown[]).length).toBeGreaterThan(10);
     // The quiet day: 2 minutes, 90 % of it room noise, mostly skipped by the quiet gate.
     const quiet = r.quiet as {
@@ -101,13 +104,24 @@ describe('earshot bench wake on synthesised speech', () => {
       ...['--trace-cache', cache, '--noise-db', '10', '--negatives-clean'],
     ];
     const first = JSON.parse(await bench(args)) as {
-      grid: Array<{ patience: number; vadThreshold: number; detectionRate: number }>;
+      grid: Array<{
+        patience: number;
+        vadThreshold: number;
+        verifierThreshold: number;
+        detectionRate: number;
+      }>;
       configured: { threshold: number; patience: number };
       negativesNoiseDb: number | null;
     };
     expect(readdirSync(cache)).toHaveLength(2); // positives at 10 dB, clean negatives
     expect(first.negativesNoiseDb).toBeNull();
-    expect(first.configured).toMatchObject({ threshold: 0.1, patience: 1 });
+    expect(first.configured).toMatchObject({
+      threshold: 0.03,
+      patience: 1,
+      verifierThreshold: 0.95,
+    });
+    expect(new Set(first.grid.map((p) => p.verifierThreshold))).toContain(0);
+    expect(new Set(first.grid.map((p) => p.verifierThreshold))).toContain(0.95);
     expect(new Set(first.grid.map((p) => p.patience))).toEqual(new Set([1, 2, 3]));
     expect(new Set(first.grid.map((p) => p.vadThreshold))).toEqual(
       new Set([0, 0.1, 0.2, 0.3, 0.5]),

@@ -73,4 +73,20 @@ describe('replay (the sweep of the benchmark)', () => {
     // Detections before `firstFrame` (the lead-in of a positive) do not count.
     expect(replay({ ...trace, firstFrame: 10 }, opts, 0.5)).toBe(1);
   });
+
+  it('applies the verifier after the speech check, as the detector asks them', () => {
+    const scores = Float32Array.from([0, 0, 0, 0.9, 0.8, 0, 0, 0, 0, 0.9]);
+    const vad = new Float32Array(scores.length).fill(0.9);
+    const verifier = new Float32Array(scores.length).fill(NaN);
+    verifier[3] = 0.2; // turned down: no refractory period starts …
+    verifier[4] = 0.97; // … so the next frame over the threshold is asked again, and passes
+    // Frame 9: the verifier was never asked there (NaN): it cannot pass.
+    const trace = { scores, vad, verifier, firstFrame: 0 };
+    const opts = { ...base, refractoryFrames: 2 };
+    expect(replay(trace, opts, 0.5, 0.95)).toBe(1);
+    expect(replay(trace, opts, 0.5, 0.1)).toBe(1); // frame 3 passes; 4 is refractory
+    expect(replay(trace, opts, 0.5, 0)).toBe(2); // off: frames 3 and 9
+    // A trace without the verifier's scores passes nothing when a verifier is asked for.
+    expect(replay({ scores, vad, firstFrame: 0 }, opts, 0.5, 0.5)).toBe(0);
+  });
 });

@@ -13,6 +13,7 @@ import { runQuiet } from './quiet.js';
 import { runSweep, type WakeSweepReport } from './sweep-run.js';
 import { prepareAudio, runPass } from './run.js';
 import { sweep, SWEEP_THRESHOLDS } from './sweep.js';
+import { CrossValidatedVerifier } from './verifier-cv.js';
 
 /**
  * `earshot bench wake`: how well and how cheaply the on-device wake word works, on
@@ -69,8 +70,16 @@ export async function runWakeBench(
       });
     }
   }
+  // The verifier as configured; on the development speakers, each scored by the fold
+  // model that never heard them.
+  const cv = o.wake.verifier.enabled ? await CrossValidatedVerifier.open(keyword.model) : undefined;
+  await cv?.learn(positives);
+  const verifier = cv ? { model: cv, threshold: o.wake.verifier.threshold } : undefined;
+  const beforeSegment = cv
+    ? (file: string | undefined, positive: boolean) => cv.select(file, positive)
+    : undefined;
   const detector: OpenWakeWordOptions = {
-    keywords: [keyword],
+    keywords: [{ ...keyword, verifier }],
     refractoryMs: o.wake.refractoryMs,
     warmupMs: o.wake.warmupMs,
     vadThreshold: o.wake.vadThreshold,
@@ -91,6 +100,8 @@ export async function runWakeBench(
         warmupMs: o.wake.warmupMs,
         traceCache: o.traceCache,
         plot: o.plot,
+        verifier:
+          cv && verifier ? { cv, threshold: verifier.threshold, id: await cv.id() } : undefined,
         onProgress: (which, n) =>
           o.progress === false
             ? undefined
@@ -112,7 +123,7 @@ export async function runWakeBench(
   let quiet;
   try {
     const audio = await prepareAudio(positives, negatives, o.noiseDb, progress(0));
-    pass = await runPass({ audio, detector, onProgress: progress(1) });
+    pass = await runPass({ audio, detector, onProgress: progress(1), beforeSegment });
     if (o.plot) {
       // A separate pass records complete traces, so that the figures above are of the
       // detector alone, not of the tracing.
@@ -121,6 +132,7 @@ export async function runWakeBench(
         detector,
         traceFrom: Math.min(...SWEEP_THRESHOLDS),
         onProgress: progress(2),
+        beforeSegment,
       });
     }
     if (quietMinutes > 0) {
@@ -135,7 +147,19 @@ export async function runWakeBench(
     bar.done();
   }
 
-  const rss = o.measureRss === false ? null : await measureInFreshProcess(detector, positives[0]);
+  const rss =
+    o.measureRss === false
+      ? null
+      : await measureInFreshProcess(
+          {
+            ...detector,
+            // The fresh process loads the bundled verifier itself (a model does not travel).
+            keywords: [
+              { ...keyword, verifier: verifier ? { threshold: verifier.threshold } : undefined },
+            ],
+          },
+          positives[0],
+        );
   const report = summarize(pass, {
     keyword: keyword.name,
     model: keyword.model,
@@ -148,6 +172,8 @@ export async function runWakeBench(
     peakRssMiB: rss?.peakRssMiB ?? null,
     peakRssLoader: rss?.loader ?? null,
     quiet,
+    verifier:
+      verifier && cv ? { threshold: verifier.threshold, ...cv.coverage(positives) } : undefined,
   });
 
   if (o.plot && traced?.negativeTrace) {
@@ -162,6 +188,7 @@ export async function runWakeBench(
           warmupFrames: Math.ceil(o.wake.warmupMs / FRAME_MS),
         },
         vadThreshold: o.wake.vadThreshold,
+        verifierThreshold: verifier?.threshold ?? 0,
       },
       [...SWEEP_THRESHOLDS, keyword.threshold],
     );

@@ -50,8 +50,24 @@ export interface WakeBenchReport {
   /** How that process ran: `tsx` (from sources, loader included) or `node` (built). */
   peakRssLoader: 'node' | 'tsx' | null;
   audioSeconds: number;
+  /**
+   * The second stage, when on: its threshold, how many positives were scored by a fold
+   * model trained without their speaker (cross-validated detection), how often it ran
+   * and its CPU cost (included in the CPU figures above).
+   */
+  verifier: VerifierFigures | null;
   sweep?: SweepPoint[];
   plot?: string;
+}
+
+export interface VerifierFigures {
+  threshold: number;
+  crossValidatedPositives: number;
+  positives: number;
+  calls: number;
+  msPerCall: number;
+  /** Verifier CPU per second of audio (wall time of its calls; it runs synchronously). */
+  secondsPerAudioSecond: number;
 }
 
 export interface ReportContext {
@@ -66,6 +82,7 @@ export interface ReportContext {
   peakRssLoader: 'node' | 'tsx' | null;
   quietGateDb?: number;
   quiet?: QuietResult | undefined;
+  verifier?: { threshold: number; crossValidated: number; positives: number } | undefined;
 }
 
 export function summarize(pass: PassResult, ctx: ReportContext): WakeBenchReport {
@@ -110,6 +127,19 @@ export function summarize(pass: PassResult, ctx: ReportContext): WakeBenchReport
     peakRssMiB: ctx.peakRssMiB === null ? null : round(ctx.peakRssMiB, 1),
     peakRssLoader: ctx.peakRssLoader,
     audioSeconds: round(pass.audioSeconds, 1),
+    verifier: ctx.verifier
+      ? {
+          threshold: ctx.verifier.threshold,
+          crossValidatedPositives: ctx.verifier.crossValidated,
+          positives: ctx.verifier.positives,
+          calls: pass.verifier.calls,
+          msPerCall: round(pass.verifier.ms / Math.max(1, pass.verifier.calls), 4),
+          secondsPerAudioSecond: round(
+            pass.verifier.ms / 1000 / Math.max(1e-9, pass.audioSeconds),
+            8,
+          ),
+        }
+      : null,
   };
 }
 
@@ -137,6 +167,9 @@ export function formatReport(r: WakeBenchReport): string {
       ? `  CPU, quiet day       ${r.quiet.cpuPerAudioSecond.toFixed(4)} s per audio second (${r.quiet.minutes} min, 90 % silence or room noise; models on ${(r.quiet.modelFrameShare * 100).toFixed(1)} % of frames; ${r.quiet.falseAccepts} false accepts)`
       : '  CPU, quiet day       not measured',
     `  time per 80 ms chunk p50 ${r.chunkP50Ms.toFixed(2)} ms, p99 ${r.chunkP99Ms.toFixed(2)} ms (CPU p50 ${r.chunkCpuP50Ms.toFixed(2)} ms, p99 ${r.chunkCpuP99Ms.toFixed(2)} ms)`,
+    r.verifier
+      ? `  verifier             threshold ${r.verifier.threshold}; ${r.verifier.crossValidatedPositives} of ${r.verifier.positives} positives cross-validated (scored by a model trained without their speaker); ran ${r.verifier.calls} times, ${(r.verifier.msPerCall * 1000).toFixed(1)} µs each, ${r.verifier.secondsPerAudioSecond.toExponential(2)} s per audio second`
+      : '  verifier             off',
     `  model load           ${r.loadMs.toFixed(0)} ms`,
     `  peak RSS             ${r.peakRssMiB === null ? 'not measured' : `${r.peakRssMiB.toFixed(1)} MiB (fresh process${r.peakRssLoader === 'tsx' ? ', with the TypeScript loader' : ''})`}`,
   ];

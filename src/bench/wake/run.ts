@@ -70,6 +70,8 @@ export interface PassOptions {
   /** Record every frame's score (and the VAD from this score up) for the threshold sweep. */
   traceFrom?: number;
   onProgress?: (filesDone: number) => void;
+  /** Before each positive recording (its file) and once before the negatives. */
+  beforeSegment?: (file: string | undefined, positive: boolean) => void;
 }
 
 export interface PositiveResult {
@@ -90,6 +92,8 @@ export interface FalseAccept {
 export interface Trace {
   scores: Float32Array;
   vad: Float32Array;
+  /** The verifier's probability, NaN where it was not asked; absent without a verifier. */
+  verifier?: Float32Array | undefined;
   /** Frames to count from (the clip start for positives). */
   firstFrame: number;
 }
@@ -110,6 +114,8 @@ export interface PassResult {
   chunkCpuMs: Float64Array;
   positiveTraces: Trace[];
   negativeTrace: Trace | undefined;
+  /** How often the verifier ran and its time (0 calls without one). */
+  verifier: { calls: number; ms: number };
 }
 
 export async function runPass(o: PassOptions): Promise<PassResult> {
@@ -133,6 +139,7 @@ export async function runPass(o: PassOptions): Promise<PassResult> {
     chunkCpuMs: new Float64Array(countFrames(o.audio)),
     positiveTraces: [],
     negativeTrace: undefined,
+    verifier: detector.verifierStats,
   };
   let frameIndex = 0;
   let filesDone = 0;
@@ -159,6 +166,7 @@ export async function runPass(o: PassOptions): Promise<PassResult> {
 
   try {
     for (const segment of o.audio.positives) {
+      o.beforeSegment?.(segment.file, true);
       detector.reset();
       recorder?.begin();
       const fired = await stream(segment);
@@ -179,6 +187,7 @@ export async function runPass(o: PassOptions): Promise<PassResult> {
     }
 
     // Negatives: one stream, reset once; the lead-in before the first file is not counted.
+    o.beforeSegment?.(undefined, false);
     detector.reset();
     recorder?.begin();
     for (const segment of o.audio.negatives) {
@@ -207,21 +216,25 @@ function countFrames(audio: PreparedAudio): number {
 class TraceRecorder {
   private scores: number[] = [];
   private vad: number[] = [];
+  private verifier: number[] = [];
 
   readonly listener = (_frame: number, s: FrameScores): void => {
     this.scores.push(s.keyword[0] ?? 0);
     this.vad.push(s.vad);
+    this.verifier.push(s.verifier[0] ?? NaN);
   };
 
   begin(): void {
     this.scores = [];
     this.vad = [];
+    this.verifier = [];
   }
 
   end(firstFrame: number): Trace {
     return {
       scores: Float32Array.from(this.scores),
       vad: Float32Array.from(this.vad),
+      verifier: Float32Array.from(this.verifier),
       firstFrame,
     };
   }

@@ -13,12 +13,17 @@ export const SWEEP_THRESHOLDS: readonly number[] = [
 /** The grid of `--grid`: patience (frames) and speech-check thresholds (0: off). */
 export const SWEEP_PATIENCES: readonly number[] = [1, 2, 3];
 export const SWEEP_VAD_THRESHOLDS: readonly number[] = [0, 0.1, 0.2, 0.3, 0.5];
+/** Verifier thresholds of the grid (0: off); only swept where the traces hold its scores. */
+export const SWEEP_VERIFIER_THRESHOLDS: readonly number[] = [
+  0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95,
+];
 
 export interface SweepPoint {
   threshold: number;
   /** Set on points of the grid (threshold × patience × speech check). */
   patience?: number;
   vadThreshold?: number;
+  verifierThreshold?: number;
   detectionRate: number;
   falseAcceptsPerHour: number;
 }
@@ -29,6 +34,8 @@ export interface SweepInput {
   negativeHours: number;
   gate: Omit<GateOptions, 'threshold'>;
   vadThreshold: number;
+  /** 0 or absent: the verifier is not asked. */
+  verifierThreshold?: number;
 }
 
 export function sweep(input: SweepInput, thresholds: readonly number[]): SweepPoint[] {
@@ -36,8 +43,9 @@ export function sweep(input: SweepInput, thresholds: readonly number[]): SweepPo
     .sort((a, b) => a - b)
     .map((threshold) => {
       const options = { ...input.gate, threshold };
-      const detected = input.positives.filter((t) => replay(t, options, input.vadThreshold) > 0);
-      const falseAccepts = replay(input.negative, options, input.vadThreshold);
+      const v = input.verifierThreshold ?? 0;
+      const detected = input.positives.filter((t) => replay(t, options, input.vadThreshold, v) > 0);
+      const falseAccepts = replay(input.negative, options, input.vadThreshold, v);
       return {
         threshold,
         detectionRate: input.positives.length ? detected.length / input.positives.length : 0,
@@ -46,8 +54,16 @@ export function sweep(input: SweepInput, thresholds: readonly number[]): SweepPo
     });
 }
 
-/** How many detections the gate makes on a trace, counting from its first frame. */
-export function replay(trace: Trace, options: GateOptions, vadThreshold: number): number {
+/**
+ * How many detections the gate makes on a trace, counting from its first frame: the
+ * gate, then the speech check, then the verifier, as the detector asks them.
+ */
+export function replay(
+  trace: Trace,
+  options: GateOptions,
+  vadThreshold: number,
+  verifierThreshold = 0,
+): number {
   const gate = new KeywordGate(options);
   let count = 0;
   for (let f = 0; f < trace.scores.length; f++) {
@@ -55,6 +71,7 @@ export function replay(trace: Trace, options: GateOptions, vadThreshold: number)
     // NaN (never computed) can only occur below the trace's floor: it does not pass.
     const vad = trace.vad[f]!;
     if (vadThreshold > 0 && !(vad >= vadThreshold)) continue;
+    if (verifierThreshold > 0 && !((trace.verifier?.[f] ?? NaN) >= verifierThreshold)) continue;
     gate.commit(f);
     if (f >= trace.firstFrame) count += 1;
   }
@@ -71,15 +88,18 @@ export function sweepGrid(
   thresholds: readonly number[],
   patiences: readonly number[] = SWEEP_PATIENCES,
   vadThresholds: readonly number[] = SWEEP_VAD_THRESHOLDS,
+  verifierThresholds: readonly number[] = [0],
 ): SweepPoint[] {
   const out: SweepPoint[] = [];
   for (const patience of patiences) {
     for (const vadThreshold of vadThresholds) {
-      const points = sweep(
-        { ...input, gate: { ...input.gate, patience }, vadThreshold },
-        thresholds,
-      );
-      for (const p of points) out.push({ ...p, patience, vadThreshold });
+      for (const verifierThreshold of verifierThresholds) {
+        const points = sweep(
+          { ...input, gate: { ...input.gate, patience }, vadThreshold, verifierThreshold },
+          thresholds,
+        );
+        for (const p of points) out.push({ ...p, patience, vadThreshold, verifierThreshold });
+      }
     }
   }
   return out;

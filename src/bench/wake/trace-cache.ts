@@ -23,6 +23,7 @@ export function traceKey(parts: unknown): string {
 interface StoredTrace {
   scores: string;
   vad: string;
+  verifier?: string;
   firstFrame: number;
 }
 
@@ -50,6 +51,7 @@ export async function loadTraces(dir: string, key: string): Promise<CachedSet | 
     traces: stored.traces.map((t) => ({
       scores: decode(t.scores),
       vad: decode(t.vad),
+      ...(t.verifier ? { verifier: decode(t.verifier) } : {}),
       firstFrame: t.firstFrame,
     })),
   };
@@ -63,6 +65,7 @@ export async function saveTraces(dir: string, key: string, set: CachedSet): Prom
     traces: set.traces.map((t) => ({
       scores: encode(t.scores),
       vad: encode(t.vad),
+      ...(t.verifier ? { verifier: encode(t.verifier) } : {}),
       firstFrame: t.firstFrame,
     })),
   };

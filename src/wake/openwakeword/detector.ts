@@ -7,6 +7,7 @@ import { KeywordGate } from './gate.js';
 import { defaultKeywordName, resolveKeywordModel } from './models.js';
 import { QuietGate } from './quiet-gate.js';
 import { SpeechCheck } from './vad.js';
+import { openBundledVerifier } from './verifier.js';
 
 /**
  * After the last loud frame the models run on this long (1.6 s): a keyword fires at the
@@ -22,6 +23,19 @@ export interface OpenWakeWordKeyword {
   model: string;
   threshold: number;
   patience: number;
+  /**
+   * The second stage (see WakeVerifier): asked when the gate fires and the speech check
+   * agrees; a detection needs its probability at or above `threshold`. Without `model`,
+   * the verifier bundled for this keyword's bundled model is loaded at start (a keyword
+   * that has none runs without one).
+   */
+  verifier?: { model?: WindowVerifier | undefined; threshold: number } | undefined;
+}
+
+/** What the detector needs of a verifier: a score over the newest embeddings. */
+export interface WindowVerifier {
+  readonly windowLength: number;
+  score(window: Float32Array): number;
 }
 
 /** Per-frame scores for observers. */
@@ -30,6 +44,19 @@ export interface FrameScores {
   keyword: Float32Array;
   /** The voice-activity probability, NaN where it was not computed on this frame. */
   vad: number;
+  /** Each keyword's verifier probability, NaN where it was not asked on this frame. */
+  verifier: Float32Array;
+  /**
+   * The embedding history (oldest first) when the models ran on this frame, else
+   * undefined: a view, valid only during the call (the training script copies windows).
+   */
+  window: Float32Array | undefined;
+}
+
+/** How often the verifiers ran and their time (for the benchmark's cost figure). */
+export interface VerifierStats {
+  calls: number;
+  ms: number;
 }
 
 export interface OpenWakeWordOptions {
@@ -61,6 +88,7 @@ interface Slot {
   name: string;
   classifier: KeywordClassifier;
   gate: KeywordGate;
+  verifier: { model: WindowVerifier; threshold: number } | undefined;
 }
 
 /**
@@ -80,11 +108,12 @@ export class OpenWakeWordDetector implements WakeDetector {
   private readonly quiet: QuietGate | undefined;
   /** The frame being scored, if any: a keyword switch waits for it, never the reverse. */
   private inFlight: Promise<Detection[]> | undefined;
+  readonly verifierStats: VerifierStats = { calls: 0, ms: 0 };
 
   constructor(private readonly options: OpenWakeWordOptions) {
     this.names = keywordNames(options.keywords);
     this.configured = options.keywords;
-    this.scores = { keyword: new Float32Array(options.keywords.length), vad: NaN };
+    this.scores = frameScores(options.keywords.length);
     const openDb = options.quietGateDb ?? 0;
     if (openDb > 0) this.quiet = new QuietGate({ openDb, hangoverFrames: QUIET_HANGOVER_FRAMES });
   }
@@ -98,9 +127,10 @@ export class OpenWakeWordDetector implements WakeDetector {
     if (this.features) return;
     const o = this.options;
     const classifiers = await openClassifiers(this.configured, this.names, o.baseDir);
+    let verifiers;
     try {
-      const longest = Math.max(...classifiers.map((c) => c.windowLength));
-      this.features = await FeatureStream.open(longest);
+      verifiers = await openVerifiers(this.configured);
+      this.features = await FeatureStream.open(longestWindow(classifiers, verifiers));
       if (o.vadThreshold > 0 || o.probeVadFrom !== undefined) this.vad = await SpeechCheck.open();
     } catch (err) {
       await Promise.all(classifiers.map((c) => c.close()));
@@ -108,7 +138,7 @@ export class OpenWakeWordDetector implements WakeDetector {
       this.features = undefined;
       throw err;
     }
-    this.slots = this.makeSlots(classifiers, this.features);
+    this.slots = this.makeSlots(classifiers, verifiers, this.features);
     this.lastIndex = undefined;
   }
 
@@ -124,10 +154,17 @@ export class OpenWakeWordDetector implements WakeDetector {
     if (!this.features) {
       this.configured = keywords;
       this.names = names;
-      this.scores = { keyword: new Float32Array(keywords.length), vad: NaN };
+      this.scores = frameScores(keywords.length);
       return;
     }
     const classifiers = await openClassifiers(keywords, names, this.options.baseDir);
+    let verifiers;
+    try {
+      verifiers = await openVerifiers(keywords);
+    } catch (err) {
+      await Promise.all(classifiers.map((c) => c.close()));
+      throw err;
+    }
     while (this.inFlight) await this.inFlight.catch(() => undefined);
     const features = this.features;
     if (!features) {
@@ -136,12 +173,12 @@ export class OpenWakeWordDetector implements WakeDetector {
       throw new EarshotError('E_WAKE_STATE', 'wake detector stopped during a keyword switch');
     }
     // From here to the swap nothing awaits: no frame can run in between.
-    features.ensureHistory(Math.max(...classifiers.map((c) => c.windowLength)));
+    features.ensureHistory(longestWindow(classifiers, verifiers));
     const old = this.slots;
     this.configured = keywords;
     this.names = names;
-    this.scores = { keyword: new Float32Array(keywords.length), vad: NaN };
-    this.slots = this.makeSlots(classifiers, features);
+    this.scores = frameScores(keywords.length);
+    this.slots = this.makeSlots(classifiers, verifiers, features);
     await Promise.all(old.map((s) => s.classifier.close()));
   }
 
@@ -153,7 +190,11 @@ export class OpenWakeWordDetector implements WakeDetector {
     return run;
   }
 
-  private makeSlots(classifiers: KeywordClassifier[], features: FeatureStream): Slot[] {
+  private makeSlots(
+    classifiers: KeywordClassifier[],
+    verifiers: Array<Slot['verifier']>,
+    features: FeatureStream,
+  ): Slot[] {
     const o = this.options;
     const frames = (ms: number) => Math.ceil(ms / FRAME_MS);
     return classifiers.map((classifier, i) => {
@@ -165,7 +206,7 @@ export class OpenWakeWordDetector implements WakeDetector {
         refractoryFrames: frames(o.refractoryMs),
         warmupFrames: frames(o.warmupMs),
       });
-      return { name: this.names[i]!, classifier, gate };
+      return { name: this.names[i]!, classifier, gate, verifier: verifiers[i] };
     });
   }
 
@@ -179,6 +220,8 @@ export class OpenWakeWordDetector implements WakeDetector {
 
     this.vad?.remember(frame.samples);
     this.scores.vad = NaN;
+    this.scores.verifier.fill(NaN);
+    this.scores.window = undefined;
     if (this.quiet && !this.quiet.update(frame.samples)) {
       // Nothing to hear: the models wait, the gates see a score of 0 (their warm-up
       // and refractory periods run on), the frame is kept for the replay.
@@ -189,13 +232,23 @@ export class OpenWakeWordDetector implements WakeDetector {
       return [];
     }
     await features.push(frame.samples);
+    // A view for observers only (the training script copies windows from it).
+    if (this.options.onScores) this.scores.window = features.window(features.historyLength);
     const detections: Detection[] = [];
     let probe = false;
+    const probeFrom = this.options.probeVadFrom ?? Infinity;
     for (const [i, slot] of this.slots.entries()) {
       const score = await slot.classifier.score();
       this.scores.keyword[i] = score;
-      if (score >= (this.options.probeVadFrom ?? Infinity)) probe = true;
-      if (slot.gate.update(frame.index, score) && (await this.speechBefore())) {
+      if (score >= probeFrom) {
+        probe = true;
+        if (slot.verifier) this.verify(i, slot, features);
+      }
+      if (
+        slot.gate.update(frame.index, score) &&
+        (await this.speechBefore()) &&
+        this.verified(i, slot, features)
+      ) {
         slot.gate.commit(frame.index);
         detections.push({ keyword: slot.name, score, frameIndex: frame.index });
       }
@@ -224,6 +277,25 @@ export class OpenWakeWordDetector implements WakeDetector {
     this.vad = undefined;
   }
 
+  /** The second stage: true without a verifier or when it accepts the window. */
+  private verified(i: number, slot: Slot, features: FeatureStream): boolean {
+    if (!slot.verifier) return true;
+    const p = Number.isNaN(this.scores.verifier[i]!)
+      ? this.verify(i, slot, features)
+      : this.scores.verifier[i]!;
+    return p >= slot.verifier.threshold;
+  }
+
+  private verify(i: number, slot: Slot, features: FeatureStream): number {
+    const model = slot.verifier!.model;
+    const t = performance.now();
+    const p = model.score(features.window(Math.min(model.windowLength, features.historyLength)));
+    this.verifierStats.ms += performance.now() - t;
+    this.verifierStats.calls += 1;
+    this.scores.verifier[i] = p;
+    return p;
+  }
+
   /** The voice-activity veto: true when it is off or when there was speech. */
   private async speechBefore(): Promise<boolean> {
     const threshold = this.options.vadThreshold;
@@ -232,6 +304,39 @@ export class OpenWakeWordDetector implements WakeDetector {
     if (Number.isNaN(this.scores.vad)) this.scores.vad = await this.vad.recentSpeech();
     return this.scores.vad >= threshold;
   }
+}
+
+/** The history the front end keeps: the longest window any classifier or verifier reads. */
+function longestWindow(
+  classifiers: readonly KeywordClassifier[],
+  verifiers: ReadonlyArray<Slot['verifier']>,
+): number {
+  return Math.max(
+    ...classifiers.map((c) => c.windowLength),
+    ...verifiers.map((v) => v?.model.windowLength ?? 1),
+  );
+}
+
+/** Each keyword's verifier: the one given, else its bundled one, else none. */
+async function openVerifiers(
+  keywords: readonly OpenWakeWordKeyword[],
+): Promise<Array<Slot['verifier']>> {
+  return Promise.all(
+    keywords.map(async (k) => {
+      if (!k.verifier) return undefined;
+      const model = k.verifier.model ?? (await openBundledVerifier(k.model));
+      return model ? { model, threshold: k.verifier.threshold } : undefined;
+    }),
+  );
+}
+
+function frameScores(keywords: number): FrameScores {
+  return {
+    keyword: new Float32Array(keywords),
+    vad: NaN,
+    verifier: new Float32Array(keywords).fill(NaN),
+    window: undefined,
+  };
 }
 
 function keywordNames(keywords: readonly OpenWakeWordKeyword[]): string[] {
