@@ -1,7 +1,9 @@
 import type { WindowVerifier } from '../../wake/openwakeword/detector.js';
 import {
-  verifierPathFor,
+  foldsPathOf,
   loadVerifierFile,
+  loadVerifierFolds,
+  verifierPathFor,
   WakeVerifier,
 } from '../../wake/openwakeword/verifier.js';
 import { contentHash } from './verifier-data.js';
@@ -40,16 +42,17 @@ export class CrossValidatedVerifier implements WindowVerifier {
     return new CrossValidatedVerifier(
       path,
       new WakeVerifier(file.net, file.windowLength),
-      file.folds.map((f) => ({
+      (await loadVerifierFolds(path, file.windowLength)).map((f) => ({
         heldOut: f.heldOut,
         model: new WakeVerifier(f.net, file.windowLength),
       })),
     );
   }
 
-  /** Names the weights (a content hash of the file): traces scored with others differ. */
-  id(): Promise<string> {
-    return contentHash(this.path);
+  /** Names the weights (content hashes of the files): traces scored with others differ. */
+  async id(): Promise<string> {
+    // The fold models score the positives: they are part of what the traces depend on.
+    return `${await contentHash(this.path)}+${await contentHash(foldsPathOf(this.path))}`;
   }
 
   /** Hashes the positive recordings once (before the timed pass). */

@@ -1,7 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FRAME_MS } from '../../shared/audio-format.js';
-import { storeNet, WakeVerifier, type VerifierNet } from '../../wake/openwakeword/verifier.js';
+import {
+  foldsPathOf,
+  storeNet,
+  WakeVerifier,
+  type VerifierNet,
+} from '../../wake/openwakeword/verifier.js';
 import type { Trace } from './run.js';
 import {
   replay,
@@ -186,10 +191,17 @@ export async function trainVerifier(o: TrainOptions): Promise<unknown> {
     suggestedThreshold: chosen?.verifierThreshold ?? 0.5,
     operatingPoint: chosen ?? null,
     net: storeNet(net),
+  };
+  // The fold models only serve the benchmark: a file of their own, which the daemon
+  // never parses.
+  const folds = {
+    format: 1,
+    keywordModel: file.keywordModel,
     folds: foldNets.map((f) => ({ heldOut: f.heldOut, net: storeNet(f.net) })),
   };
   await mkdir(dirname(o.out), { recursive: true });
   await writeFile(o.out, `${JSON.stringify(file)}\n`);
+  await writeFile(foldsPathOf(o.out), `${JSON.stringify(folds)}\n`);
   o.log(`wrote ${o.out}, ${elapsed()}`);
   return {
     crossValidated:

@@ -17,9 +17,10 @@ import { BUNDLED_KEYWORD_MODELS } from './models.js';
  *
  * File format (JSON, `format: 1`): `windowLength` embeddings of `EMBEDDING_DIM`; the
  * input is standardised by `mean`/`scale`; `hidden` (rows of weights + bias, ReLU)
- * may be empty; `output` weights + bias give a logit. `folds` (optional) are the same
- * model trained without some speakers, named by a hash of their recordings, so that the
- * benchmark scores each development speaker with a model that never heard them.
+ * may be empty; `output` weights + bias give a logit. The fold models (the same model
+ * trained without some speakers, named by a hash of their recordings, so that the
+ * benchmark scores each development speaker with a model that never heard them) are in
+ * a file of their own beside it (`foldsPathOf`): the daemon never reads them.
  */
 export interface VerifierLayer {
   /** rows × inputs, row-major. */
@@ -44,8 +45,14 @@ export interface VerifierFile {
   /** What the training script chose on its tuning data; config may override. */
   suggestedThreshold: number;
   net: VerifierNet;
-  /** Models trained without some positives (recordings by content hash). */
-  folds: Array<{ heldOut: string[]; net: VerifierNet }>;
+}
+
+/** Models trained without some positives (recordings by content hash). */
+export type VerifierFolds = Array<{ heldOut: string[]; net: VerifierNet }>;
+
+/** The fold models' file beside a verifier file (`x.verifier.json` → `x.folds.json`). */
+export function foldsPathOf(verifierPath: string): string {
+  return verifierPath.replace(/(\.verifier)?\.json$/, '.folds.json');
 }
 
 /** Bundled verifiers, by bundled keyword model (`alexa_v0.1`). */
@@ -132,6 +139,26 @@ function dot(w: Float32Array, at: number, x: Float32Array): number {
 
 /** Reads and checks a verifier file; errors name the file. */
 export async function loadVerifierFile(path: string): Promise<VerifierFile> {
+  return parsed(path, await readVerifierJson(path), parseVerifierFile);
+}
+
+/** Reads and checks the fold models beside a verifier file (only the benchmark does). */
+export async function loadVerifierFolds(
+  verifierPath: string,
+  windowLength: number,
+): Promise<VerifierFolds> {
+  const path = foldsPathOf(verifierPath);
+  return parsed(path, await readVerifierJson(path), (raw) => {
+    const folds = (raw as { folds?: unknown }).folds;
+    if (!Array.isArray(folds)) throw new Error('it holds no folds');
+    return (folds as Array<{ heldOut: string[]; net: StoredNet }>).map((fold) => ({
+      heldOut: fold.heldOut.map(String),
+      net: parseNet(fold.net, windowLength * EMBEDDING_DIM),
+    }));
+  });
+}
+
+async function readVerifierJson(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -141,8 +168,13 @@ export async function loadVerifierFile(path: string): Promise<VerifierFile> {
       hint: 'reinstall earshot, or set wake.verifier.enabled: false',
     });
   }
+  return parsed(path, text, (t) => JSON.parse(t as string) as unknown);
+}
+
+/** Runs a parser; its error names the file. */
+function parsed<T>(path: string, raw: unknown, parse: (raw: unknown) => T): T {
   try {
-    return parseVerifierFile(JSON.parse(text));
+    return parse(raw);
   } catch (err) {
     throw new EarshotError(
       'E_WAKE_MODEL_LOAD',
@@ -160,10 +192,7 @@ interface StoredNet {
 }
 
 export function parseVerifierFile(raw: unknown): VerifierFile {
-  const f = raw as Omit<VerifierFile, 'net' | 'folds'> & {
-    net: StoredNet;
-    folds?: Array<{ heldOut: string[]; net: StoredNet }>;
-  };
+  const f = raw as Omit<VerifierFile, 'net'> & { net: StoredNet };
   if (f?.format !== 1) throw new Error('unknown format (expected format 1)');
   if (f.embeddingDim !== EMBEDDING_DIM) throw new Error(`embeddingDim must be ${EMBEDDING_DIM}`);
   const inputs = f.windowLength * EMBEDDING_DIM;
@@ -176,10 +205,6 @@ export function parseVerifierFile(raw: unknown): VerifierFile {
     description: String(f.description ?? ''),
     suggestedThreshold: Number(f.suggestedThreshold),
     net: parseNet(f.net, inputs),
-    folds: (f.folds ?? []).map((fold) => ({
-      heldOut: fold.heldOut.map(String),
-      net: parseNet(fold.net, inputs),
-    })),
   };
 }
 
