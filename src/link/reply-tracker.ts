@@ -72,13 +72,14 @@ export class ReplyTracker {
     if (this.active?.refused && this.pending.has(id)) {
       // The refused reply never ended (its audio was being dropped anyway). Holding on
       // to it would refuse every later reply until the connection drops, so the reply
-      // an utterance waits for takes over; the lapse is logged, not answered.
-      this.options.emit('protocolError', {
-        code: 'E_UNEXPECTED',
-        message: `reply.start for ${id} before the refused reply ${this.active.id} ended`,
-        id,
-      });
+      // an utterance waits for takes over; the lapse is answered under the old id.
+      const abandoned = this.active.id;
       this.active = undefined;
+      this.refuse(
+        'E_UNEXPECTED',
+        `refused reply ${abandoned} never ended; reply ${id} takes over`,
+        abandoned,
+      );
     }
     if (this.active) {
       this.refuse(

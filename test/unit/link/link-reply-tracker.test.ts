@@ -65,7 +65,11 @@ describe('reply tracker', () => {
     tracker.start({ type: 'reply.start', id: 'b', format: pcm });
     tracker.audio(Buffer.alloc(6));
     tracker.end({ type: 'reply.end', id: 'b' });
-    expect(answers).toEqual([['E_UNKNOWN_UTTERANCE', 'stale']]);
+    // Every lapse answered, the takeover under the id of the reply it abandons.
+    expect(answers).toEqual([
+      ['E_UNKNOWN_UTTERANCE', 'stale'],
+      ['E_UNEXPECTED', 'stale'],
+    ]);
     expect(events.map((e) => e[0])).toEqual([
       'protocolError',
       'protocolError',
