@@ -1,28 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  envNameToKey,
-  loadConfig,
-  withChanges,
-  maskSecrets,
-  type ConfigProblem,
-} from '../../src/config/load.js';
+import { envNameToKey, loadConfig, withChanges, maskSecrets } from '../../src/config/load.js';
+import { configProblems as problems } from '../helpers/config-problems.js';
 import { tempDir } from '../helpers/paths.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-
-function problems(fn: () => unknown): ConfigProblem[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 function file(name: string, text: string): string {
   const path = join(tmp.dir, name);

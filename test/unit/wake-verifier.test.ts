@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeAudio } from '../../src/bench/wake/audio-files.js';
 import { buildSegment, framesOf, LEAD_FRAMES, TAIL_FRAMES } from '../../src/bench/wake/streams.js';
-import { ConfigError, loadConfig, type ConfigProblem } from '../../src/config/load.js';
+import { loadConfig } from '../../src/config/load.js';
+import { configProblems as problems } from '../helpers/config-problems.js';
 import { OpenWakeWordDetector, type FrameScores } from '../../src/wake/openwakeword/detector.js';
 import {
   bundledVerifierPath,
@@ -68,16 +69,6 @@ async function hear(
     await detector.stop();
   }
   return heard;
-}
-
-function problems(fn: () => unknown): ConfigProblem[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('wake-word verifier', () => {
