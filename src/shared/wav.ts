@@ -41,6 +41,25 @@ export async function readWavFile(file: string): Promise<PcmAudio> {
   return decodeWav(bytes, file);
 }
 
+/** True where typed arrays are little-endian, as WAV samples are (every board earshot runs on). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * 16-bit PCM as it is in the file: a view over the bytes wavefile has already copied
+ * out of the data chunk, rather than a second copy. A long recording (simulate,
+ * benchmarks) then costs its size once, not twice, while it is held. Undefined where a
+ * view cannot be taken (another encoding, an odd offset, a big-endian host).
+ */
+function int16View(wav: InstanceType<typeof WaveFile>, channels: number): Int16Array | undefined {
+  const fmt = wav.fmt as { audioFormat: number; bitsPerSample: number };
+  const bytes = (wav.data as { samples: Uint8Array }).samples;
+  if (!LITTLE_ENDIAN || fmt.audioFormat !== 1 || fmt.bitsPerSample !== 16) return undefined;
+  if (bytes.byteOffset % 2 !== 0) return undefined;
+  // Whole frames only, as getSamples gives: a trailing partial sample is dropped.
+  const count = Math.floor(bytes.length / 2 / Math.max(1, channels)) * Math.max(1, channels);
+  return new Int16Array(bytes.buffer, bytes.byteOffset, count);
+}
+
 export function decodeWav(bytes: Uint8Array, name = 'WAV data'): PcmAudio {
   const wav = new WaveFile();
   try {
@@ -63,7 +82,8 @@ export function decodeWav(bytes: Uint8Array, name = 'WAV data'): PcmAudio {
   // Before any conversion: both sizes are in the file's own sample format.
   const declaredBytes = data.chunkSize;
   const presentBytes = data.samples.length;
-  const raw = wav.getSamples(true, Int16Array) as unknown as Int16Array;
+  const raw =
+    int16View(wav, fmt.numChannels) ?? (wav.getSamples(true, Int16Array) as unknown as Int16Array);
   const audio: PcmAudio = { sampleRate: fmt.sampleRate, channels: fmt.numChannels, samples: raw };
   if (presentBytes < declaredBytes && !STREAMING_SIZES.has(declaredBytes)) {
     audio.truncated = {

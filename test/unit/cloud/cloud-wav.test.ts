@@ -23,6 +23,22 @@ describe('cloud WAV and tone', () => {
     expect([...decodeWav(wav).samples]).toEqual([...samples]);
   });
 
+  it('reads 16-bit PCM as the same samples getSamples gives, stereo and 24-bit too', async () => {
+    const wavefile = (await import('wavefile')).default;
+    const stereo = Int16Array.from([1, -2, 300, -400, 32767, -32768]);
+    const back = decodeWav(encodeWav(stereo, 16000, 2));
+    expect(back.channels).toBe(2);
+    expect([...back.samples]).toEqual([...stereo]);
+    // A 24-bit file takes the converting path; its samples must come out as 16-bit.
+    const deep = new wavefile.WaveFile();
+    deep.fromScratch(1, 16000, '24', [0, 65536, -65536, 8388607, -8388608]);
+    const reference = new wavefile.WaveFile(deep.toBuffer());
+    reference.toBitDepth('16');
+    const expected = [...(reference.getSamples(true, Int16Array) as unknown as Int16Array)];
+    expect(expected.slice(3)).toEqual([32767, -32768]);
+    expect([...decodeWav(deep.toBuffer()).samples]).toEqual(expected);
+  });
+
   it('refuses what is not a WAV file', () => {
     expect(() => decodeWav(Buffer.from('hello world, not a wav'))).toThrow(/not a WAV file/);
   });
