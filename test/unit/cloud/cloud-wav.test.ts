@@ -39,6 +39,13 @@ describe('cloud WAV and tone', () => {
     expect([...decodeWav(deep.toBuffer()).samples]).toEqual(expected);
   });
 
+  it("never shares a caller's buffer: its samples stay put when the caller reuses it", () => {
+    const wav = Buffer.from(encodeWav(Int16Array.from([5, 6, 7]), 16000, 1));
+    const back = decodeWav(wav);
+    wav.fill(0);
+    expect([...back.samples]).toEqual([5, 6, 7]);
+  });
+
   it('refuses what is not a WAV file', () => {
     expect(() => decodeWav(Buffer.from('hello world, not a wav'))).toThrow(/not a WAV file/);
   });
