@@ -38,43 +38,10 @@ export async function readWavFile(file: string): Promise<PcmAudio> {
       `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,
     );
   }
-  // The bytes are ours alone: the samples may be a view over them.
-  return decodeWav(bytes, file, { owned: true });
+  return decodeWav(bytes, file);
 }
 
-/** True where typed arrays are little-endian, as WAV samples are (every board earshot runs on). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * 16-bit PCM as it is in the file: a view over the data chunk's bytes rather than a
- * copy, so a long recording (simulate, benchmarks) costs its size once while it is
- * held. wavefile's data chunk is `input.slice()`, which for a Node Buffer is a view
- * over the caller's memory: the samples may share it only when the caller handed its
- * bytes over (`owned`), never behind the back of a caller that keeps using its buffer.
- * Undefined where a view cannot be taken (another encoding, an odd offset, a
- * big-endian host, bytes the caller still owns).
- */
-function int16View(
-  wav: InstanceType<typeof WaveFile>,
-  channels: number,
-  input: Uint8Array,
-  owned: boolean,
-): Int16Array | undefined {
-  const fmt = wav.fmt as { audioFormat: number; bitsPerSample: number };
-  const bytes = (wav.data as { samples: Uint8Array }).samples;
-  if (!LITTLE_ENDIAN || fmt.audioFormat !== 1 || fmt.bitsPerSample !== 16) return undefined;
-  if (bytes.byteOffset % 2 !== 0) return undefined;
-  if (!owned && bytes.buffer === input.buffer) return undefined;
-  // Whole frames only, as getSamples gives: a trailing partial sample is dropped.
-  const count = Math.floor(bytes.length / 2 / Math.max(1, channels)) * Math.max(1, channels);
-  return new Int16Array(bytes.buffer, bytes.byteOffset, count);
-}
-
-export function decodeWav(
-  bytes: Uint8Array,
-  name = 'WAV data',
-  { owned = false }: { owned?: boolean } = {},
-): PcmAudio {
+export function decodeWav(bytes: Uint8Array, name = 'WAV data'): PcmAudio {
   const wav = new WaveFile();
   try {
     wav.fromBuffer(bytes);
@@ -96,9 +63,7 @@ export function decodeWav(
   // Before any conversion: both sizes are in the file's own sample format.
   const declaredBytes = data.chunkSize;
   const presentBytes = data.samples.length;
-  const raw =
-    int16View(wav, fmt.numChannels, bytes, owned) ??
-    (wav.getSamples(true, Int16Array) as unknown as Int16Array);
+  const raw = wav.getSamples(true, Int16Array) as unknown as Int16Array;
   const audio: PcmAudio = { sampleRate: fmt.sampleRate, channels: fmt.numChannels, samples: raw };
   if (presentBytes < declaredBytes && !STREAMING_SIZES.has(declaredBytes)) {
     audio.truncated = {
