@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../shared/error-codes.js';
-import { createHash, randomUUID, type Hash, type KeyObject } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { acknowledgement, type AckFacts } from './acknowledgement.js';
 import type WebSocket from 'ws';
 import {
@@ -16,6 +16,7 @@ import {
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { garbageFrames } from './garbage.js';
+import { BYTES_PER_MS, IncomingUtterance } from './incoming-utterance.js';
 import { replyText, streamReply } from './reply.js';
 import type { Voice } from './speech.js';
 import type { RecordingStore } from './store.js';
@@ -48,22 +49,9 @@ export interface ConnectionContext {
   log: Logger;
 }
 
-const BYTES_PER_MS = 32; // 16 kHz, s16le, mono: the only upload format of v1
-const EMPTY_SHA256 = createHash('sha256').digest('hex');
-
-interface Incoming {
-  start: UtteranceStartMessage;
-  chunks: Buffer[];
-  bytes: number;
-  hash: Hash;
-  /** Refused (format, size): its audio is dropped until its end or abort. */
-  refused: boolean;
-  stopSent: boolean;
-}
-
 export class CloudConnection {
   private hello: HelloMessage | undefined;
-  private current: Incoming | undefined;
+  private current: IncomingUtterance | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
   private readonly messages: RateWindow;
@@ -244,23 +232,10 @@ export class CloudConnection {
 
   private onStart(start: UtteranceStartMessage): void {
     if (this.current) {
-      return this.report(
-        'E_UNEXPECTED',
-        `utterance ${this.current.start.id} is still open`,
-        start.id,
-      );
+      return this.report('E_UNEXPECTED', `utterance ${this.current.id} is still open`, start.id);
     }
-    const f = start.format;
-    const refused = !(f.encoding === 'pcm_s16le' && f.sampleRate === 16_000 && f.channels === 1);
-    this.current = {
-      start,
-      chunks: [],
-      bytes: 0,
-      hash: createHash('sha256'),
-      refused,
-      stopSent: false,
-    };
-    if (refused) {
+    this.current = new IncomingUtterance(start);
+    if (this.current.refused) {
       this.report('E_UNSUPPORTED_FORMAT', 'uploads must be pcm_s16le, 16000 Hz, mono', start.id);
       return;
     }
@@ -276,49 +251,34 @@ export class CloudConnection {
       );
     }
     if (current.refused) return;
-    if (current.bytes + chunk.length > this.ctx.maxUtteranceBytes) {
-      current.refused = true;
-      current.chunks = [];
-      const limit = this.ctx.maxUtteranceBytes;
-      return this.report(
-        'E_TOO_LARGE',
-        `utterance over ${limit} bytes: discarded`,
-        current.start.id,
-      );
+    const limit = this.ctx.maxUtteranceBytes;
+    if (!current.accepts(chunk, limit)) {
+      return this.report('E_TOO_LARGE', `utterance over ${limit} bytes: discarded`, current.id);
     }
-    current.chunks.push(chunk);
-    current.bytes += chunk.length;
-    current.hash.update(chunk);
+    current.add(chunk);
     this.ctx.events.publish('audio', this.sessionId, chunk);
-    const audioMs = current.bytes / BYTES_PER_MS;
     const { captureStopAfterMs, dropAfterMs } = this.ctx.behaviour();
-    if (dropAfterMs !== undefined && audioMs >= dropAfterMs) {
-      this.ctx.log.info(
-        { id: current.start.id },
-        'dropping the connection mid-utterance (as asked)',
-      );
+    if (dropAfterMs !== undefined && current.audioMs >= dropAfterMs) {
+      this.ctx.log.info({ id: current.id }, 'dropping the connection mid-utterance (as asked)');
       this.ctx.ws.terminate();
       return;
     }
-    if (captureStopAfterMs !== undefined && audioMs >= captureStopAfterMs && !current.stopSent) {
-      current.stopSent = true;
-      this.send({ type: 'capture.stop', id: current.start.id });
+    if (current.stopDue(captureStopAfterMs)) {
+      this.send({ type: 'capture.stop', id: current.id });
     }
   }
 
   private onEnd(end: UtteranceEndMessage): void {
     const current = this.current;
-    if (!current || current.start.id !== end.id) {
+    if (!current || current.id !== end.id) {
       return this.report('E_UNKNOWN_UTTERANCE', `utterance.end for ${end.id}: not open`, end.id);
     }
     this.current = undefined;
     if (current.refused) {
-      this.ack({ id: end.id, stored: false, bytes: 0, sha256: EMPTY_SHA256, aborted: true });
+      this.ack({ id: end.id, stored: false, ...IncomingUtterance.NOTHING_KEPT, aborted: true });
       return;
     }
-    const audio = Buffer.concat(current.chunks);
-    const sha256 = current.hash.digest('hex');
-    const integrityOk = end.bytes === audio.length && end.sha256 === sha256;
+    const { audio, sha256, integrityOk } = current.end(end);
     void this.finish({
       sessionId: this.sessionId,
       deviceId: this.hello?.deviceId ?? 'unknown',
@@ -362,22 +322,17 @@ export class CloudConnection {
 
   private onAbort(id: string, reason: string): void {
     const current = this.current;
-    if (!current || current.start.id !== id) {
+    if (!current || current.id !== id) {
       return this.report('E_UNKNOWN_UTTERANCE', `utterance.abort for ${id}: not open`, id);
     }
     this.current = undefined;
-    this.ack({
-      id,
-      stored: false,
-      bytes: current.bytes,
-      sha256: current.hash.digest('hex'),
-      aborted: true,
-    });
+    const received = current.aborted();
+    this.ack({ id, stored: false, ...received, aborted: true });
     this.ctx.events.publish('aborted', {
       sessionId: this.sessionId,
       id,
       reason,
-      bytes: current.bytes,
+      bytes: received.bytes,
     });
   }
 
