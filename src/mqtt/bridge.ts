@@ -9,14 +9,15 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import { CommandGate, rejectedCommand } from './command-gate.js';
+import { discard, publishQuietly, QOS, withinDeadline } from './client-calls.js';
 import {
-  brokerWeakness,
+  brokerInsecurity,
   connectionOptions,
   describeBroker,
   OFFLINE,
   ONLINE,
 } from './connection.js';
-import { discoveryMessages, discoveryTopics, type DeviceInfo } from './discovery.js';
+import { discoveryPublications, type DeviceInfo, type DiscoveryMode } from './discovery.js';
 import { Outbox } from './outbox.js';
 import { renderState } from './state-payloads.js';
 import { defaultBaseTopic, haStatusTopic, mqttTopics, type MqttTopics } from './topics.js';
@@ -27,8 +28,6 @@ import type {
   MqttStatus,
   RejectedCommand,
 } from './types.js';
-
-const QOS = 1;
 
 /**
  * MQTT for the speaker: state out, commands in, Home Assistant discovery, availability.
@@ -56,7 +55,7 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
   private readonly clock: Clock;
   private connectedAt: number | undefined;
   /** After `removeDiscovery()` the configs stay cleared, even across reconnects. */
-  private discoveryMode: 'publish' | 'remove' | 'off';
+  private discoveryMode: DiscoveryMode;
   private current: MqttStatus = { status: 'disabled' };
   private readonly gate: CommandGate;
 
@@ -97,13 +96,7 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
    * and listed in the device's problems.
    */
   get insecurity(): { code: ErrorCode; message: string } | undefined {
-    if (this.config.url === undefined) return undefined;
-    const weak = brokerWeakness(this.config);
-    if (!weak) return undefined;
-    return {
-      code: 'E_MQTT_INSECURE',
-      message: `the broker connection has ${weak}: others on the network can read the speaker's state and send it commands`,
-    };
+    return brokerInsecurity(this.config);
   }
 
   get status(): MqttStatus {
@@ -353,17 +346,9 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
   /** Publishes the discovery configs, or their removal; returns the publish promises. */
   private publishDiscovery(client: MqttClient): Promise<void>[] {
     const prefix = this.config.discoveryPrefix;
-    if (this.discoveryMode === 'publish') {
-      return discoveryMessages(prefix, this.device, this.topics).map((m) =>
-        this.publish(client, m.topic, JSON.stringify(m.config), true),
-      );
-    }
-    if (this.discoveryMode === 'remove') {
-      return discoveryTopics(prefix, this.device.id, this.topics).map((topic) =>
-        this.publish(client, topic, '', true),
-      );
-    }
-    return [];
+    return discoveryPublications(this.discoveryMode, prefix, this.device, this.topics).map((m) =>
+      this.publish(client, m.topic, m.payload, true),
+    );
   }
 
   private flush(): void {
@@ -372,20 +357,13 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
     for (const m of this.outbox.drain()) void this.publish(client, m.topic, m.payload, m.retain);
   }
 
-  /** Publishes; resolves when the broker acknowledged, never rejects (failures are logged). */
   private publish(
     client: MqttClient,
     topic: string,
     payload: string,
     retain: boolean,
   ): Promise<void> {
-    return new Promise((resolve) => {
-      client.publish(topic, payload, { qos: QOS, retain }, (err) => {
-        // A lost publish is repaired on reconnect: the outbox republishes everything.
-        if (err) this.log.debug({ topic, err: errorMessage(err) }, 'MQTT publish failed');
-        resolve();
-      });
-    });
+    return publishQuietly(client, this.log, topic, payload, retain);
   }
 
   private setStatus(status: MqttStatus): void {
@@ -406,17 +384,6 @@ export class MqttBridge extends TypedEmitter<MqttBridgeEvents> {
   }
 
   private bounded<T>(promise: Promise<T>): Promise<T> {
-    let timer: TimerHandle | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.clock.setTimeout(() => reject(new Error('timed out')), this.stopTimeoutMs);
-    });
-    return Promise.race([promise, timeout]).finally(() => this.clock.clearTimeout(timer));
+    return withinDeadline(this.clock, this.stopTimeoutMs, promise);
   }
-}
-
-/** Drops a client for good: no more events reach the bridge, its socket is destroyed. */
-function discard(client: MqttClient): void {
-  client.removeAllListeners();
-  client.on('error', () => undefined);
-  client.end(true);
 }

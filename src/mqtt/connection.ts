@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IClientOptions } from 'mqtt';
 import type { MqttConfig } from '../config/sections/mqtt.js';
+import type { ErrorCode } from '../shared/error-codes.js';
 import { EarshotError, errorCode } from '../shared/errors.js';
 
 /** Payloads of `<base>/availability`. */
@@ -96,4 +97,20 @@ export function brokerWeakness(config: MqttConfig): string | undefined {
     weak.push('no credentials (mqtt.username or a client certificate)');
   }
   return weak.length > 0 ? weak.join(' and ') : undefined;
+}
+
+/**
+ * The weakness of a configured broker connection as a problem for the device's list
+ * (MQTT, doctor, systemd STATUS), or nothing when MQTT is off or the connection is sound.
+ */
+export function brokerInsecurity(
+  config: MqttConfig,
+): { code: ErrorCode; message: string } | undefined {
+  if (config.url === undefined) return undefined;
+  const weak = brokerWeakness(config);
+  if (!weak) return undefined;
+  return {
+    code: 'E_MQTT_INSECURE',
+    message: `the broker connection has ${weak}: others on the network can read the speaker's state and send it commands`,
+  };
 }

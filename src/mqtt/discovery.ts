@@ -321,3 +321,27 @@ export function discoveryMessages(
 export function discoveryTopics(prefix: string, deviceId: string, topics: MqttTopics): string[] {
   return entities(topics, ['any']).map((e) => discoveryTopic(prefix, e.component, deviceId, e.key));
 }
+
+/**
+ * What the bridge publishes, retained, for discovery: `publish` the configs, `remove`
+ * empty payloads that make Home Assistant delete the entities, `off` nothing.
+ */
+export type DiscoveryMode = 'publish' | 'remove' | 'off';
+
+export function discoveryPublications(
+  mode: DiscoveryMode,
+  prefix: string,
+  device: DeviceInfo,
+  topics: MqttTopics,
+): { topic: string; payload: string }[] {
+  if (mode === 'publish') {
+    return discoveryMessages(prefix, device, topics).map((m) => ({
+      topic: m.topic,
+      payload: JSON.stringify(m.config),
+    }));
+  }
+  if (mode === 'remove') {
+    return discoveryTopics(prefix, device.id, topics).map((topic) => ({ topic, payload: '' }));
+  }
+  return [];
+}
