@@ -1,16 +1,16 @@
-import {
-  MAX_AWAITED_ACKS,
-  type CriticalPart,
-  type DeviceEvent,
-  type DeviceState,
-  type Effect,
-  type EndReason,
-  type Model,
-  type Transition,
-  type Utterance,
-  type UtteranceTrigger,
+import type {
+  CriticalPart,
+  DeviceEvent,
+  DeviceState,
+  Effect,
+  EndReason,
+  Model,
+  Transition,
+  Utterance,
+  UtteranceTrigger,
 } from './states.js';
 import { close, go, ignore, resting, sameParts, settle, stay } from './machine-steps.js';
+import { awaitAck, onAck } from './machine-acks.js';
 import { endAnnouncement, onAnnouncementEvent } from './machine-announce.js';
 
 export { resting } from './machine-steps.js';
@@ -289,40 +289,6 @@ function afterReply(model: Model, expectSpeech: boolean, before: Effect[]): Tran
   return go(model, resting(model), before);
 }
 
-/**
- * An acknowledgement is taken once, for an utterance this device closed and waits on,
- * and only when what the cloud says it received is what was sent: anything else is
- * answered with a code and never reaches the ledger.
- */
-function onAck(model: Model, event: Extract<DeviceEvent, { type: 'ack' }>): Transition {
-  const awaited = model.awaitingAck.find((a) => a.id === event.id);
-  if (!awaited) {
-    return ignore(
-      model,
-      'ack',
-      event.id,
-      'no utterance of this device awaits this acknowledgement',
-      'E_UNKNOWN_UTTERANCE',
-    );
-  }
-  const differs =
-    !event.aborted &&
-    ((event.bytes !== undefined && event.bytes !== awaited.bytes) ||
-      (event.sha256 !== undefined && event.sha256 !== awaited.sha256));
-  if (differs) {
-    return ignore(
-      model,
-      'ack',
-      event.id,
-      `the cloud says it received ${event.bytes ?? '?'} bytes (${event.sha256?.slice(0, 12) ?? '?'}), the device sent ${awaited.bytes} (${awaited.sha256.slice(0, 12)})`,
-      'E_INTEGRITY',
-    );
-  }
-  const awaitingAck = model.awaitingAck.filter((a) => a.id !== event.id);
-  const { type: _type, ...ack } = event;
-  return stay({ ...model, awaitingAck }, [{ type: 'recordAck', ack }]);
-}
-
 function onUploadClosed(
   model: Model,
   event: Extract<DeviceEvent, { type: 'uploadClosed' }>,
@@ -330,11 +296,7 @@ function onUploadClosed(
   const { id, outcome } = event;
   if (outcome !== 'failed') {
     // The cloud acknowledges what it was sent (or told to discard), once.
-    const awaitingAck = [
-      ...model.awaitingAck,
-      { id, bytes: event.bytes, sha256: event.sha256 },
-    ].slice(-MAX_AWAITED_ACKS);
-    return stay({ ...model, awaitingAck });
+    return stay(awaitAck(model, { id, bytes: event.bytes, sha256: event.sha256 }));
   }
   const s = model.state;
   if (s.name === 'thinking' && s.utterance.id === id) {
