@@ -16,7 +16,7 @@ import { MqttBridge } from '../mqtt/index.js';
 import { Ledger } from '../privacy/ledger.js';
 import { ledgerPath } from '../privacy/ledger-path.js';
 import type { Frame } from '../shared/audio-format.js';
-import { RealClock, type Clock } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import { partLogger, type Logger } from '../shared/logger.js';
 import { VERSION } from '../shared/version.js';
@@ -24,6 +24,7 @@ import { ConfiguredWake, wakeChoices } from '../wake/factory.js';
 import { Device } from './device.js';
 import { buttonEvent, commandEvent } from './inputs.js';
 import { ledgerRecorder } from './ledger-recorder.js';
+import { LinkWait } from './link-wait.js';
 import { audioDevices, cloudTransport, ownerDashboard } from './part-factories.js';
 import type { CloudSettings, Part, UtteranceTransport } from './ports.js';
 import { StatusBook } from './status-book.js';
@@ -183,7 +184,9 @@ export class Runtime {
       ...(this.mqtt ? [this.mqtt] : []),
       ...(this.dashboard ? [this.dashboard] : []),
       this.transport,
-      ...(options.waitForLinkMs ? [this.linkWait(options.waitForLinkMs)] : []),
+      ...(options.waitForLinkMs
+        ? [new LinkWait(this.transport, options.waitForLinkMs, this.log)]
+        : []),
       this.loop,
       this.device,
     ];
@@ -365,45 +368,6 @@ export class Runtime {
     }
     this.log.info({ settings }, 'settings from the cloud');
     this.applyLiveSettings(next);
-  }
-
-  /**
-   * Waits (bounded) for the cloud link before the microphone opens. It listens from
-   * now on: a transport may report its state while it starts.
-   */
-  private linkWait(ms: number): Part {
-    const { transport, log } = this;
-    // Real time, whatever clock the device runs on: this waits for a real network (a
-    // simulated device's virtual clock stands still until audio flows).
-    const clock = new RealClock();
-    let up = false;
-    let waiting: (() => void) | undefined;
-    const onStatus = (s: { status: string }): void => {
-      if (s.status !== 'up' && s.status !== 'disabled') return;
-      up = true;
-      transport.off('status', onStatus);
-      waiting?.();
-    };
-    transport.on('status', onStatus);
-    return {
-      name: 'link-wait',
-      start: () =>
-        new Promise<void>((resolve) => {
-          if (up) return resolve();
-          const timer = clock.setTimeout(() => {
-            log.warn('the cloud link is not up yet; starting anyway');
-            transport.off('status', onStatus);
-            resolve();
-          }, ms);
-          waiting = () => {
-            clock.clearTimeout(timer);
-            resolve();
-          };
-        }),
-      stop: async () => {
-        transport.off('status', onStatus);
-      },
-    };
   }
 }
 
