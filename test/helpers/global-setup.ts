@@ -14,7 +14,8 @@ export default function setup(): void {
   process.stderr.write(
     `dist/ is older than src/ (${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}): building\n`,
   );
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+  // The whole build (npm run build), so the prebuilt ORT models are there too.
+  const r = spawnSync('npm', ['run', '--silent', 'build'], {
     cwd: repoRoot,
     encoding: 'utf8',
   });

@@ -17,7 +17,7 @@ describe('bench:daemon', () => {
     expect(result).toMatchObject({
       environment: { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: expect.stringMatching(/semi-space/) },
       // The flags of the unit's ExecStart= line, which NODE_OPTIONS cannot carry.
-      nodeFlags: expect.arrayContaining(['--optimize-for-size']),
+      nodeFlags: expect.arrayContaining(['--optimize-for-size', '--expose-gc']),
       mqtt: true,
       wakes: 1,
       uploads: 1,

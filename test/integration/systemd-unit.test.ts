@@ -132,6 +132,8 @@ describe('earshot.service', () => {
   it('gives node flags on the command line that this node accepts without a word', () => {
     const flags = /^\/usr\/bin\/node ((?:--\S+ )*)/.exec(one('ExecStart') ?? '')![1]!.trim();
     expect(flags.split(' ')).toContain('--optimize-for-size');
+    // The start-up collection (src/device/wiring.ts) needs gc exposed.
+    expect(flags.split(' ')).toContain('--expose-gc');
     const run = (args: string[]) =>
       spawnSync(process.execPath, [...args, '-e', '0'], {
         encoding: 'utf8',

@@ -1,4 +1,5 @@
 import ort from 'onnxruntime-node';
+import { openModel } from '../../models/prebuilt.js';
 import { EarshotError, errorMessage } from '../../shared/errors.js';
 import { assertModelReadable } from './models.js';
 
@@ -37,15 +38,12 @@ export async function openSession(
 ): Promise<Session> {
   await assertModelReadable(path, what);
   try {
-    const session = await ort.InferenceSession.create(path, OPTIONS);
+    const { session } = await openModel(path, OPTIONS);
     const overrides = fixedShape ? symbolicOverrides(session, fixedShape) : {};
     if (Object.keys(overrides).length === 0) return session;
     // The symbolic names are only known once the model is open; reopen with them pinned.
     await session.release();
-    return await ort.InferenceSession.create(path, {
-      ...OPTIONS,
-      freeDimensionOverrides: overrides,
-    });
+    return (await openModel(path, { ...OPTIONS, freeDimensionOverrides: overrides })).session;
   } catch (err) {
     throw new EarshotError(
       'E_WAKE_MODEL_LOAD',
