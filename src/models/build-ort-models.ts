@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ort from 'onnxruntime-node';
@@ -12,15 +12,6 @@ import {
 } from './prebuilt.js';
 
 /**
- * Converts every bundled `.onnx` model to onnxruntime's ORT format, into `outDir`
- * with a manifest (see prebuilt.ts for why). Run by `npm run build`; a model that does
- * not convert is left out with a message, and the daemon opens its `.onnx` instead.
- *
- * The graph is optimised to the 'extended' level only: those rewrites are the same on
- * every CPU, so the files can be built on one machine and installed on another; the
- * layout optimisations that depend on the CPU run when the daemon opens the model.
- */
-/**
  * Models left as `.onnx`. An ORT file gets only the optimisations it was saved with:
  * the CPU-specific layout ('all') that onnxruntime applies when it opens an `.onnx`
  * cannot be applied to it, and cannot be saved into a file meant for any CPU. For the
@@ -29,6 +20,15 @@ import {
  */
 export const KEEP_ONNX: ReadonlySet<string> = new Set(['embedding_model.onnx']);
 
+/**
+ * Converts every bundled `.onnx` model to onnxruntime's ORT format, into `outDir`
+ * with a manifest (see prebuilt.ts for why). Run by `npm run build`; a model that does
+ * not convert is left out with a message, and the daemon opens its `.onnx` instead.
+ *
+ * The graph is optimised to the 'extended' level only: those rewrites are the same on
+ * every CPU, so the files can be built on one machine and installed on another; the
+ * layout optimisations that depend on the CPU run when the daemon opens the model.
+ */
 export async function buildOrtModels(
   outDir: string = prebuiltDir(),
   sourceDir: string = packageModelDir(),
@@ -54,7 +54,7 @@ export async function buildOrtModels(
       const bytes = await readFile(source);
       const entry: PrebuiltEntry = {
         ort: ortName,
-        sourceBytes: (await stat(source)).size,
+        sourceBytes: bytes.length,
         sourceSha256: createHash('sha256').update(bytes).digest('hex'),
       };
       manifest.models[name] = entry;

