@@ -25,9 +25,17 @@ export class NoiseFloor {
 
   /** The floor in dBFS; undefined before any frame. */
   get db(): number | undefined {
+    return this.quantile(this.fraction);
+  }
+
+  /**
+   * Any level of the frames heard so far, in dBFS: the one with `fraction` of them at or
+   * below it (0.9: the level of the utterance's speech). Undefined before any frame.
+   */
+  quantile(fraction: number): number | undefined {
     if (this.total === 0) return undefined;
     // The same rank as a sorted list's element at floor(fraction * (n - 1)).
-    const rank = Math.floor(this.fraction * (this.total - 1));
+    const rank = Math.floor(fraction * (this.total - 1));
     let seen = 0;
     for (let bin = 0; bin < BINS; bin++) {
       seen += this.counts[bin]!;

@@ -14,7 +14,9 @@ import {
 } from './endpoint/measure.js';
 import {
   chooseHangover,
+  idealVadBound,
   pauseStats,
+  roomSweep,
   ruleTable,
   sweep,
   vadSweep,
@@ -61,6 +63,14 @@ const WAKE_TAILS = [0, 240, 320, 400, 480, 560, 640];
 /** The speech decisions swept: Silero's end threshold, and the noise margin (60: off). */
 const END_THRESHOLDS = [0.35, 0.4, 0.45, 0.5, 0.6];
 const NOISE_MARGINS_DB = [3, 6, 9, 60];
+/**
+ * The hangover by room swept: each room's estimated-SNR bound (dB), and how much shorter
+ * (quiet) or longer (noisy) its hangover is than `trailingSilenceMs` (ms).
+ */
+const ROOMS = {
+  quiet: { snrDb: [24, 26, 28, 30, 32, 35], byMs: [0, 80, 160, 240] },
+  noisy: { snrDb: [12, 14, 15, 16, 17, 18, 20], byMs: [0, 80, 160, 240, 320] },
+};
 
 async function main(): Promise<void> {
   const root = new URL('../../', import.meta.url).pathname;
@@ -144,10 +154,15 @@ async function main(): Promise<void> {
       wakeTailMs: timings.wakeTailMs,
       speechEndThreshold: timings.speechEndThreshold,
       noiseMarginDb: timings.noiseMarginDb,
+      quietRoomSnrDb: timings.quietRoomSnrDb,
+      quietRoomShorterByMs: timings.quietRoomShorterByMs,
+      noisyRoomSnrDb: timings.noisyRoomSnrDb,
+      noisyRoomLongerByMs: timings.noisyRoomLongerByMs,
     },
     oldRule: { ...OLD_RULE, vad: MODEL_ONLY_VAD },
     firstEndpointer: { ...FIRST_ENDPOINTER, vad: MODEL_ONLY_VAD },
     results: ruleTable(byNoise),
+    idealVad: idealVadBound(byNoise['clean']!),
     pauses: Object.fromEntries(Object.entries(byNoise).map(([k, ms]) => [k, pauseStats(ms, vad)])),
     ...(values.sweep ? sweeps(byNoise, timings, vad, preRollMs) : {}),
     wallSeconds: Math.round(Number(process.hrtime.bigint() - started) / 1e9),
@@ -176,12 +191,28 @@ function sweeps(
     marginsDb: NOISE_MARGINS_DB,
     hangovers: HANGOVERS,
   });
+  const rooms = roomSweep(byNoise, timings, vad, preRollMs, ROOMS);
   return {
-    sweep: { hangover, chosenHangoverMs: chosen ?? null, wakeTail: tails, vad: decisions },
+    sweep: {
+      hangover,
+      chosenHangoverMs: chosen ?? null,
+      wakeTail: tails,
+      vad: decisions,
+      rooms: rooms.rows,
+      chosenRooms: rooms.chosen,
+    },
   };
 }
 
-function text(rows: RuleRow[], out: { split: string; count: number; timings: object }): string {
+function text(
+  rows: RuleRow[],
+  out: {
+    split: string;
+    count: number;
+    timings: object;
+    idealVad: ReturnType<typeof idealVadBound>;
+  },
+): string {
   const cell = (s: Summary): string =>
     `${s.delayMedianMs}/${s.delayP90Ms} ms, cut ${s.cutPct} %${s.missedPct ? `, missed ${s.missedPct} %` : ''}`;
   const lines = [
@@ -191,6 +222,12 @@ function text(rows: RuleRow[], out: { split: string; count: number; timings: obj
       (r) =>
         `  ${r.snr.padEnd(6)} (${r.woken}/${r.requests} woken)  old: ${cell(r.old)} | first endpointer: ${cell(r.first)} | new: ${cell(r.new)} | energy VAD: ${cell(r.energy)}`,
     ),
+    ...(out.idealVad
+      ? [
+          `a VAD that heard every word exactly would close ${out.idealVad.hangoverMs} ms after the last word ` +
+            `for under 1 % cut-offs (${out.idealVad.cutPct} %): the pauses inside these requests`,
+        ]
+      : []),
     '(--json for the pauses, the sweep and everything else)',
   ];
   return `${lines.join('\n')}\n`;

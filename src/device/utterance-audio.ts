@@ -14,6 +14,8 @@ export type UtteranceLimits = EndpointerOptions;
 export interface SpeechEndDetector {
   reset(): void;
   isSpeech(frame: Frame): boolean | Promise<boolean>;
+  /** The utterance's estimated SNR so far, dB, if the detector measures it. */
+  snrDb?(): number | undefined;
 }
 
 export interface UtteranceResult extends UploadSummary {
@@ -103,7 +105,7 @@ export class UtteranceAudio {
     for (const f of primer) await this.vad.isSpeech(f);
     const speech = await this.vad.isSpeech(frame);
     if (!this.open) return undefined;
-    const decision = this.endpointer.push(speech);
+    const decision = this.endpointer.push(speech, this.vad.snrDb?.());
     return decision.state === 'ended' ? decision.reason : undefined;
   }
 

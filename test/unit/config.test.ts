@@ -109,6 +109,31 @@ describe('config', () => {
     ]);
   });
 
+  it('has the hangover by room npm run bench:vad chose, and names the key of a bad one', () => {
+    const u = loadConfig().utterance;
+    expect([
+      u.quietRoomSnrDb,
+      u.quietRoomShorterByMs,
+      u.noisyRoomSnrDb,
+      u.noisyRoomLongerByMs,
+    ]).toEqual([30, 80, 16, 160]);
+    const range = problems(() =>
+      loadConfig({
+        overrides: ['utterance.quietRoomShorterByMs=-80', 'utterance.noisyRoomLongerByMs=1.5'],
+      }),
+    );
+    expect(range.map((p) => p.key).sort()).toEqual([
+      'utterance.noisyRoomLongerByMs',
+      'utterance.quietRoomShorterByMs',
+    ]);
+    const crossed = problems(() =>
+      loadConfig({ overrides: ['utterance.noisyRoomSnrDb=35', 'utterance.quietRoomSnrDb=25'] }),
+    );
+    expect(crossed).toHaveLength(1);
+    expect(crossed[0]!.key).toBe('utterance.noisyRoomSnrDb');
+    expect(crossed[0]!.message).toMatch(/<= quietRoomSnrDb/);
+  });
+
   it('names a value outside an enum with the allowed values', () => {
     const [p] = problems(() => loadConfig({ overrides: ['wake.engine=snowboy'] }));
     expect(p?.key).toBe('wake.engine');

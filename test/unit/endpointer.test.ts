@@ -181,4 +181,82 @@ describe('Endpointer', () => {
       ),
     );
   });
+
+  describe('a dip inside the wake word', () => {
+    const tail = { wakeTailMs: 480 };
+
+    it('one silent frame at the start is still the wake word: its rest is not the command', () => {
+      // "Ale" | the k's closure | "xa": the rest of the word, the pause, then the command.
+      expect(run(z(1) + s(4) + z(6) + s(4) + z(4), tail)).toEqual({ at: 19, reason: 'vad' });
+    });
+
+    it('two silent frames end the word: what follows is the command', () => {
+      expect(run(z(2) + s(4) + z(4), tail)).toEqual({ at: 10, reason: 'vad' });
+    });
+
+    it('a dip inside a run that goes on past the tail still starts the command on time', () => {
+      // 3 frames, a dip, 5 more: 720 ms from the start, 240 past the tail of 480.
+      expect(run(s(3) + z(1) + s(5) + z(4), tail)).toEqual({ at: 13, reason: 'vad' });
+    });
+  });
+
+  describe("the hangover by room (the utterance's estimated SNR)", () => {
+    const rooms: Partial<EndpointerOptions> = {
+      quietRoomSnrDb: 30,
+      quietRoomShorterByMs: 80,
+      noisyRoomSnrDb: 16,
+      noisyRoomLongerByMs: 160,
+    };
+
+    /** The frame a command of 3 frames, then silence, ends on with this SNR throughout. */
+    function endsAt(snrDb: number | undefined, options = rooms): number | undefined {
+      const ep = new Endpointer({ ...base, ...options });
+      ep.start(0, false);
+      const frames = s(3) + z(20);
+      for (let i = 0; i < frames.length; i++) {
+        if (ep.push(frames[i] === '1', snrDb).state === 'ended') return i + 1;
+      }
+      return undefined;
+    }
+
+    it.each([
+      ['a quiet room: one frame shorter', 30, 3 + 3],
+      ['in between: the hangover itself', 29.9, 3 + 4],
+      ['in between, at the noisy bound', 16, 3 + 4],
+      ['a noisy room: two frames longer', 15.9, 3 + 6],
+      ['the SNR not known (energy VAD): the hangover itself', undefined, 3 + 4],
+    ])('%s', (_what, snrDb, frame) => {
+      expect(endsAt(snrDb)).toBe(frame);
+    });
+
+    it('0 turns a room off, and without the options every room has one hangover', () => {
+      const off = { ...rooms, quietRoomShorterByMs: 0, noisyRoomLongerByMs: 0 };
+      expect([40, 20, 5].map((snr) => endsAt(snr, off))).toEqual([7, 7, 7]);
+      expect([40, 20, 5].map((snr) => endsAt(snr, {}))).toEqual([7, 7, 7]);
+    });
+
+    it('follows the room as the estimate changes during the silence', () => {
+      const ep = new Endpointer({ ...base, ...rooms });
+      ep.start(0, false);
+      for (const f of s(3)) ep.push(f === '1', 20);
+      // Two silent frames at 20 dB (hangover 320 ms), then the room turns out quiet:
+      // the third silent frame reaches the quiet room's 240 ms.
+      expect(ep.push(false, 20).state).toBe('continue');
+      expect(ep.push(false, 20).state).toBe('continue');
+      expect(ep.push(false, 35)).toEqual({ state: 'ended', reason: 'vad' });
+    });
+
+    it('never shortens the hangover below one frame', () => {
+      expect(endsAt(40, { ...rooms, quietRoomShorterByMs: 2000 })).toBe(3 + 1);
+    });
+
+    it('only changes the hangover: the pause after the wake word still waits commandWaitMs', () => {
+      const ep = new Endpointer({ ...base, ...rooms });
+      ep.start(500, true);
+      // Wake tail (2 frames), then 9 silent frames: under commandWaitMs (10 frames).
+      const seen = [...(s(2) + z(9))].map((f) => ep.push(f === '1', 40).state);
+      expect(seen).toEqual(Array(11).fill('continue'));
+      expect(ep.push(false, 40)).toEqual({ state: 'ended', reason: 'noSpeech' });
+    });
+  });
 });

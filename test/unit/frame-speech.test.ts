@@ -35,6 +35,45 @@ describe('NoiseFloor', () => {
   });
 });
 
+describe('NoiseFloor.quantile', () => {
+  it('is any level of the frames heard, as the sorted list gives it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -96, max: 0 }), { minLength: 1, maxLength: 200 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (levels, q) => {
+          const floor = new NoiseFloor();
+          for (const db of levels) floor.add(db);
+          const sorted = [...levels].sort((a, b) => a - b);
+          expect(floor.quantile(q)).toBe(sorted[Math.floor(q * (sorted.length - 1))]);
+        },
+      ),
+    );
+    expect(new NoiseFloor().quantile(0.9)).toBeUndefined();
+  });
+});
+
+describe('FrameSpeech.snrDb', () => {
+  it('is the level a tenth of the frames reach over the quietest fifth', () => {
+    const speech = new FrameSpeech({ noiseMarginDb: 6 });
+    expect(speech.snrDb).toBeUndefined();
+    // 3 frames of a -60 dBFS room, 7 of -20 dBFS speech: 40 dB.
+    for (const db of [-60, -60, -60, -20, -20, -20, -20, -20, -20, -20]) speech.decide(0.9, db);
+    expect(speech.snrDb).toBe(40);
+    // The same speech over a -32 dBFS noise bed: 12 dB.
+    speech.reset();
+    for (const db of [-32, -32, -32, -20, -20, -20, -20, -20, -20, -20]) speech.decide(0.9, db);
+    expect(speech.snrDb).toBe(12);
+  });
+
+  it('one loud click does not make a noisy room quiet', () => {
+    const speech = new FrameSpeech({ noiseMarginDb: 6 });
+    for (let i = 0; i < 20; i++) speech.decide(0.9, i % 2 ? -20 : -32);
+    speech.decide(0.05, -1);
+    expect(speech.snrDb).toBe(12);
+  });
+});
+
 describe('FrameSpeech', () => {
   const device = sileroOptions({
     trailingSilenceMs: 720,

@@ -9,6 +9,7 @@ import { outcome, replay, type Close, type Outcome } from './score.js';
 import {
   decisions,
   frameAt,
+  liveDecisions,
   frameCount,
   probabilityTrace,
   type VadTrace,
@@ -101,7 +102,8 @@ export async function measure(
     preRollMs,
     false,
   );
-  const unprimed = replay(timings, decisions(fresh, tools.vad), preRollMs, true);
+  const freshLive = liveDecisions(fresh, tools.vad);
+  const unprimed = replay(timings, freshLive.speech, preRollMs, true, freshLive.snrDb);
 
   const primeFrames = Math.ceil(((preRollMs / 1000) * SAMPLE_RATE) / FRAME_SAMPLES);
   const primed = await probabilityTrace(tools.silero, audio, wake, primeFrames);
@@ -111,7 +113,8 @@ export async function measure(
     preRollMs,
     true,
   );
-  const replayed = replay(timings, decisions(primed, tools.vad), preRollMs, true);
+  const live = liveDecisions(primed, tools.vad);
+  const replayed = replay(timings, live.speech, preRollMs, true, live.snrDb);
 
   const session = await runSession(audio, wake, tools);
   const energyTrace: boolean[] = [];

@@ -11,17 +11,22 @@ export interface Close {
   reason: EndpointReason;
 }
 
-/** Replays a rule over one request's live-frame decisions; undefined: never ended. */
+/**
+ * Replays a rule over one request's live-frame decisions; undefined: never ended.
+ * `snrDb`: the estimated SNR after each frame, for the hangover by room (without it, the
+ * rule has one hangover, `trailingSilenceMs`).
+ */
 export function replay(
   options: EndpointerOptions,
   trace: readonly boolean[],
   preRollMs: number,
   afterWake: boolean,
+  snrDb?: readonly number[],
 ): Close | undefined {
   const ep = new Endpointer(options);
   ep.start(preRollMs, afterWake);
   for (let i = 0; i < trace.length; i++) {
-    const d = ep.push(trace[i]!);
+    const d = ep.push(trace[i]!, snrDb?.[i]);
     if (d.state === 'ended') return { frames: i + 1, reason: d.reason };
   }
   return undefined;

@@ -94,11 +94,25 @@ export async function probabilityTrace(
 
 /** The live frames' speech decisions under `options`, the primed frames heard first. */
 export function decisions(trace: VadTrace, options: FrameSpeechOptions): boolean[] {
+  return liveDecisions(trace, options).speech;
+}
+
+/**
+ * The live frames' speech decisions and, after each, the utterance's estimated SNR
+ * (what the device's endpointer gets from Silero, `FrameSpeech.snrDb`).
+ */
+export function liveDecisions(
+  trace: VadTrace,
+  options: FrameSpeechOptions,
+): { speech: boolean[]; snrDb: number[] } {
   const frames = new FrameSpeech(options);
-  const out: boolean[] = [];
+  const speech: boolean[] = [];
+  const snrDb: number[] = [];
   trace.p.forEach((p, i) => {
-    const speech = frames.decide(p, trace.levelDb[i]!);
-    if (i >= trace.primed) out.push(speech);
+    const decision = frames.decide(p, trace.levelDb[i]!);
+    if (i < trace.primed) return;
+    speech.push(decision);
+    snrDb.push(frames.snrDb!);
   });
-  return out;
+  return { speech, snrDb };
 }

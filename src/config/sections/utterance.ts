@@ -17,6 +17,20 @@ export const utteranceSection = z
      */
     trailingSilenceMs: z.number().int().min(160).max(5000).default(720),
     /**
+     * The hangover by room, with Silero VAD. The room as the utterance shows it: its
+     * speech's level over its noise floor (an estimate of the SNR, dB). At or above
+     * `quietRoomSnrDb` the VAD hears the pauses as they are, and a hangover
+     * `quietRoomShorterByMs` shorter ends the utterance sooner with no more cut-offs;
+     * under `noisyRoomSnrDb` it misses quiet words, which look like long pauses, and a
+     * hangover `noisyRoomLongerByMs` longer keeps the request rather than cut it off.
+     * Relative to `trailingSilenceMs`, so setting that moves every room; 0 turns a room
+     * off (`npm run bench:vad -- --sweep`; README, "End of an utterance").
+     */
+    quietRoomSnrDb: z.number().min(0).max(90).default(30),
+    quietRoomShorterByMs: z.number().int().min(0).max(2000).default(80),
+    noisyRoomSnrDb: z.number().min(0).max(90).default(16),
+    noisyRoomLongerByMs: z.number().int().min(0).max(5000).default(160),
+    /**
      * After a wake word, silence before the command begins that gives up (`noSpeech`);
      * the pause after the wake word never ends the utterance sooner. Never longer than
      * `noSpeechTimeoutMs`. The longest such silence in the generated requests: 2.56 s.
@@ -54,4 +68,8 @@ export const utteranceSection = z
     /** Energy VAD: frames louder than this (dBFS RMS) count as speech. */
     energyThresholdDb: z.number().min(-90).max(0).default(-45),
   })
-  .prefault({});
+  .prefault({})
+  .refine((u) => u.noisyRoomSnrDb <= u.quietRoomSnrDb, {
+    message: 'noisyRoomSnrDb must be <= quietRoomSnrDb (a room cannot be both)',
+    path: ['noisyRoomSnrDb'],
+  });
