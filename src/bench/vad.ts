@@ -16,7 +16,6 @@ import {
   chooseHangover,
   idealVadBound,
   pauseStats,
-  roomSweep,
   ruleTable,
   sweep,
   vadSweep,
@@ -30,6 +29,7 @@ import {
   withNoise,
   type Range,
 } from './endpoint/requests.js';
+import { endThresholdSweep, roomSweep } from './endpoint/room-sweep.js';
 import { VOICES, type Split } from './endpoint/sources.js';
 import type { Summary } from './endpoint/score.js';
 import { Synth } from './endpoint/synth.js';
@@ -70,6 +70,12 @@ const NOISE_MARGINS_DB = [3, 6, 9, 60];
 const ROOMS = {
   quiet: { snrDb: [24, 26, 28, 30, 32, 35], byMs: [0, 80, 160, 240] },
   noisy: { snrDb: [12, 14, 15, 16, 17, 18, 20], byMs: [0, 80, 160, 240, 320] },
+};
+/** Silero's end threshold swept together with the noisy room. */
+const END_WITH_ROOMS = {
+  thresholds: [0.5, 0.55, 0.6, 0.65, 0.7, 0.75],
+  noisySnrDb: [15, 16, 17, 18],
+  noisyByMs: [80, 160, 240, 320],
 };
 
 async function main(): Promise<void> {
@@ -192,6 +198,7 @@ function sweeps(
     hangovers: HANGOVERS,
   });
   const rooms = roomSweep(byNoise, timings, vad, preRollMs, ROOMS);
+  const ends = endThresholdSweep(byNoise, timings, vad, preRollMs, END_WITH_ROOMS);
   return {
     sweep: {
       hangover,
@@ -199,7 +206,9 @@ function sweeps(
       wakeTail: tails,
       vad: decisions,
       rooms: rooms.rows,
-      chosenRooms: rooms.chosen,
+      chosenQuietRoom: rooms.chosenQuiet,
+      endWithRooms: ends.rows,
+      chosenEndWithRooms: ends.chosen,
     },
   };
 }

@@ -97,7 +97,7 @@ describe('config', () => {
 
   it('has the speech decisions npm run bench:vad chose, and refuses them out of range by key', () => {
     const u = loadConfig().utterance;
-    expect([u.speechEndThreshold, u.noiseMarginDb]).toEqual([0.5, 6]);
+    expect([u.speechEndThreshold, u.noiseMarginDb]).toEqual([0.6, 6]);
     const found = problems(() =>
       loadConfig({
         overrides: ['utterance.speechEndThreshold=1.2', 'utterance.noiseMarginDb=0'],
@@ -116,7 +116,7 @@ describe('config', () => {
       u.quietRoomShorterByMs,
       u.noisyRoomSnrDb,
       u.noisyRoomLongerByMs,
-    ]).toEqual([30, 80, 16, 160]);
+    ]).toEqual([35, 80, 15, 240]);
     const range = problems(() =>
       loadConfig({
         overrides: ['utterance.quietRoomShorterByMs=-80', 'utterance.noisyRoomLongerByMs=1.5'],

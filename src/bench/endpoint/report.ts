@@ -3,7 +3,7 @@ import { FRAME_MS } from '../../shared/audio-format.js';
 import type { FrameSpeechOptions } from '../../audio/silero-vad.js';
 import type { Measurement } from './measure.js';
 import { outcome, quantile, replay, summarize, type Summary } from './score.js';
-import { decisions, liveDecisions } from './traces.js';
+import { decisions } from './traces.js';
 
 /**
  * What `npm run bench:vad` prints: the old and the new rule side by side per noise
@@ -225,73 +225,4 @@ export function vadSweep(
     }
   }
   return rows;
-}
-
-export interface RoomSweepRow {
-  room: 'quiet' | 'noisy';
-  snrDb: number;
-  /** Shorter (quiet room) or longer (noisy room) than `trailingSilenceMs` by this much. */
-  byMs: number;
-  bySnr: Record<string, Summary>;
-  /** Cut-offs under 1 % at every noise level. */
-  underOnePct: boolean;
-}
-
-/**
- * The hangover by room swept: each room's estimated-SNR bound and hangover in turn, the
- * other room as configured, on the device's decisions (with the SNR after each frame).
- * For each room, the setting the defaults come from: under 1 % cut-offs at every noise
- * level, and the lowest median where that room is (clean for the quiet room, 10 dB for
- * the noisy one).
- */
-export function roomSweep(
-  byNoise: ByNoise,
-  timings: EndpointerOptions,
-  vad: FrameSpeechOptions,
-  preRollMs: number,
-  grid: {
-    quiet: { snrDb: readonly number[]; byMs: readonly number[] };
-    noisy: { snrDb: readonly number[]; byMs: readonly number[] };
-  },
-): { rows: RoomSweepRow[]; chosen: Record<'quiet' | 'noisy', RoomSweepRow | null> } {
-  const traces = new Map<Measurement, ReturnType<typeof liveDecisions>>();
-  for (const all of Object.values(byNoise)) {
-    for (const m of all) if (m.woken && m.primed) traces.set(m, liveDecisions(m.primed, vad));
-  }
-  const rows: RoomSweepRow[] = [];
-  const chosen: Record<'quiet' | 'noisy', RoomSweepRow | null> = { quiet: null, noisy: null };
-  for (const room of ['quiet', 'noisy'] as const) {
-    const where = room === 'quiet' ? 'clean' : '10 dB';
-    for (const snrDb of grid[room].snrDb) {
-      for (const byMs of grid[room].byMs) {
-        const options: EndpointerOptions =
-          room === 'quiet'
-            ? { ...timings, quietRoomSnrDb: snrDb, quietRoomShorterByMs: byMs }
-            : { ...timings, noisyRoomSnrDb: snrDb, noisyRoomLongerByMs: byMs };
-        const bySnr: Record<string, Summary> = {};
-        for (const [snr, all] of Object.entries(byNoise)) {
-          const outcomes = all
-            .filter((m) => traces.has(m))
-            .map((m) => {
-              const t = traces.get(m)!;
-              const close = replay(options, t.speech, preRollMs, true, t.snrDb);
-              return outcome(close, m.liveStartMs, m.lastWordEndMs);
-            });
-          bySnr[snr] = summarize(outcomes);
-        }
-        const row = {
-          room,
-          snrDb,
-          byMs,
-          bySnr,
-          underOnePct: Object.values(bySnr).every((s) => s.cutPct < 1),
-        };
-        rows.push(row);
-        const best = chosen[room];
-        const median = (r: RoomSweepRow): number => r.bySnr[where]?.delayMedianMs ?? Infinity;
-        if (row.underOnePct && (!best || median(row) < median(best))) chosen[room] = row;
-      }
-    }
-  }
-  return { rows, chosen };
 }

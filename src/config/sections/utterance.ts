@@ -26,10 +26,10 @@ export const utteranceSection = z
      * Relative to `trailingSilenceMs`, so setting that moves every room; 0 turns a room
      * off (`npm run bench:vad -- --sweep`; README, "End of an utterance").
      */
-    quietRoomSnrDb: z.number().min(0).max(90).default(30),
+    quietRoomSnrDb: z.number().min(0).max(90).default(35),
     quietRoomShorterByMs: z.number().int().min(0).max(2000).default(80),
-    noisyRoomSnrDb: z.number().min(0).max(90).default(16),
-    noisyRoomLongerByMs: z.number().int().min(0).max(5000).default(160),
+    noisyRoomSnrDb: z.number().min(0).max(90).default(15),
+    noisyRoomLongerByMs: z.number().int().min(0).max(5000).default(240),
     /**
      * After a wake word, silence before the command begins that gives up (`noSpeech`);
      * the pause after the wake word never ends the utterance sooner. Never longer than
@@ -44,13 +44,13 @@ export const utteranceSection = z
      */
     wakeTailMs: z.number().int().min(0).max(2000).default(480),
     /**
-     * Silero VAD: speech goes on while the model's probability stays above this (it
-     * starts at 0.5, or at this if higher). The model's usual 0.35 lingers after the
-     * last word in noise: with it the close comes a median 45 ms later at 20 dB; 0.6
-     * closes 60 ms sooner there but cuts off more at every level
-     * (`npm run bench:vad -- --sweep`).
+     * Silero VAD: speech starts at this probability (at least 0.5) and goes on while the
+     * probability stays above it. In noise the probability lingers after the last word:
+     * 0.6 closes about 60 ms sooner at 20 dB than 0.5, and misses more quiet words, which
+     * the noisy room's longer hangover then outlasts; chosen with the noisy room
+     * (`npm run bench:vad -- --sweep --count 800`; README, "End of an utterance").
      */
-    speechEndThreshold: z.number().min(0.05).max(0.95).default(0.5),
+    speechEndThreshold: z.number().min(0.05).max(0.95).default(0.6),
     /**
      * Silero VAD: a frame this many dB louder than the utterance's noise floor (its
      * quietest fifth of frames) is speech too, unless the model is sure it is not. Brings
