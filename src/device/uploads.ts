@@ -80,6 +80,10 @@ export class Uploads {
     const open = this.current;
     if (!open) return undefined;
     const reason = await open.audio.onFrame(frame);
+    if (reason === 'vad') {
+      // Which hangover ended it, and why: a quiet room's shorter or a noisy room's longer.
+      this.options.log.info({ id: open.audio.id, ...open.audio.room }, 'end of speech');
+    }
     return reason ? { id: open.audio.id, reason } : undefined;
   }
 

@@ -39,6 +39,8 @@ export class UtteranceAudio {
   private primer: readonly Frame[] = [];
   private endSample: number;
   private open = true;
+  /** The utterance's estimated SNR after the last frame (undefined: not measured). */
+  private snrDb: number | undefined;
   /** The device's own hash of what it sent: the ledger records it before the cloud commits. */
   private readonly hash: Hash = createHash('sha256');
   /** Only with the explicit debug option (P5): a copy of what was sent. */
@@ -105,8 +107,19 @@ export class UtteranceAudio {
     for (const f of primer) await this.vad.isSpeech(f);
     const speech = await this.vad.isSpeech(frame);
     if (!this.open) return undefined;
-    const decision = this.endpointer.push(speech, this.vad.snrDb?.());
+    this.snrDb = this.vad.snrDb?.();
+    const decision = this.endpointer.push(speech, this.snrDb);
     return decision.state === 'ended' ? decision.reason : undefined;
+  }
+
+  /**
+   * The room as the endpointer last heard it: the utterance's estimated SNR (dB, when
+   * the VAD measures one) and the hangover that follows from it; for the log line that
+   * says why an utterance ended when it did.
+   */
+  get room(): { snrDb?: number; hangoverMs: number } {
+    const hangoverMs = this.endpointer.hangoverMs(this.snrDb);
+    return this.snrDb === undefined ? { hangoverMs } : { snrDb: this.snrDb, hangoverMs };
   }
 
   /**
