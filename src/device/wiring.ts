@@ -12,6 +12,7 @@ import { withChanges } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Dashboard } from '../dashboard/index.js';
 import { Gpio, type BackendFactory } from '../gpio/index.js';
+import { modelFallbacks } from '../models/prebuilt.js';
 import { MqttBridge } from '../mqtt/index.js';
 import { Ledger } from '../privacy/ledger.js';
 import { ledgerPath } from '../privacy/ledger-path.js';
@@ -310,6 +311,12 @@ export class Runtime {
         throw err;
       }
       this.started.push(part);
+    }
+    for (const { model, reason } of modelFallbacks()) {
+      this.log.warn(
+        { model, reason },
+        'model opened from its .onnx, not its ORT file (more memory)',
+      );
     }
     collectStartupGarbage();
   }

@@ -121,6 +121,18 @@ async function prebuiltFor(
 }
 
 /**
+ * Bundled models that last opened from their `.onnx` although an ORT file was expected,
+ * and why (one entry per model file at most). The daemon logs them once it has started
+ * and `earshot doctor` reports them: nothing breaks, but each costs about a MiB more.
+ */
+const fallbacks = new Map<string, string>();
+
+/** The bundled models now running from their `.onnx` instead of their ORT file. */
+export function modelFallbacks(): Array<{ model: string; reason: string }> {
+  return [...fallbacks].map(([model, reason]) => ({ model, reason }));
+}
+
+/**
  * Keeps each session's model bytes alive as long as the session object: onnxruntime
  * reads the weights from that memory for the session's whole life.
  */
@@ -150,11 +162,13 @@ export async function openModel(
         },
       });
       modelBytes.set(session, bytes);
+      fallbacks.delete(basename(onnxPath));
       return { session, format: 'ort' };
     } catch (err) {
       fallback = `${basename(prebuilt.file)}: ${(err as Error).message.split('\n')[0]}`;
     }
   }
   const session = await ort.InferenceSession.create(onnxPath, options);
+  if (fallback) fallbacks.set(basename(onnxPath), fallback);
   return { session, format: 'onnx', ...(fallback ? { fallback } : {}) };
 }

@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildOrtModels } from '../../src/models/build-ort-models.js';
 import {
   forgetManifests,
+  modelFallbacks,
   MANIFEST,
   openModel,
   packageModelDir,
@@ -126,6 +127,21 @@ describe('prebuilt ORT-format models', () => {
     expect(opened.format).toBe('onnx');
     expect(opened.fallback).toMatch(/onnxruntime 0\.0\.1/);
     await opened.session.release();
+  });
+
+  it('keeps a list of the bundled models running from their .onnx, for the log and doctor', async () => {
+    const stale = variant('listed', (m) => (m.onnxruntime = '0.0.1'));
+    const fell = await openModel(mel(), OPTIONS, stale);
+    expect(modelFallbacks()).toContainEqual({
+      model: 'melspectrogram.onnx',
+      reason: expect.stringMatching(/onnxruntime 0\.0\.1/),
+    });
+    // Opened again from a good ORT file: off the list.
+    const good = await openModel(mel(), OPTIONS);
+    expect(good.format).toBe('ort');
+    expect(modelFallbacks().map((f) => f.model)).not.toContain('melspectrogram.onnx');
+    await fell.session.release();
+    await good.session.release();
   });
 
   it('opens the .onnx when the model file is not the one converted', async () => {

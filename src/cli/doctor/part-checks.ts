@@ -10,6 +10,7 @@ import { RealClock } from '../../shared/clock.js';
 import { EarshotError, errorMessage } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
 import { VERSION } from '../../shared/version.js';
+import { modelFallbacks } from '../../models/prebuilt.js';
 import { createWakeDetector } from '../../wake/factory.js';
 import { result, type CheckResult } from './check.js';
 
@@ -34,6 +35,17 @@ export async function checkWake(config: Config): Promise<CheckResult> {
     }
     const license =
       detector.engine === 'openwakeword' ? `; ${OWW_LICENSE}` : '; Picovoice AccessKey accepted';
+    const slow = modelFallbacks();
+    if (slow.length > 0) {
+      const which = slow.map((f) => `${f.model} (${f.reason})`).join(', ');
+      return result(
+        'wake word',
+        true,
+        'warn',
+        `${what}; opened from .onnx instead of the ORT files, about a MiB more each: ${which}${license}`,
+        'convert the models again: npm run build in the install folder (scripts/install.sh does it)',
+      );
+    }
     return result('wake word', true, 'pass', what + license);
   } catch (err) {
     return result(
