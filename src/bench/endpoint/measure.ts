@@ -9,8 +9,8 @@ import { outcome, replay, type Close, type Outcome } from './score.js';
 import {
   decisions,
   frameAt,
-  liveDecisions,
   frameCount,
+  liveDecisions,
   probabilityTrace,
   type VadTrace,
   type WakeFinder,

@@ -6,11 +6,11 @@ import { loadBoardProfile } from '../../config/board-profile.js';
 import type { Config } from '../../config/schema.js';
 import { Gpio, SPI_GROUP_HINT, type BackendFactory } from '../../gpio/index.js';
 import { CloudLink } from '../../link/index.js';
+import { modelFallbacks } from '../../models/prebuilt.js';
 import { RealClock } from '../../shared/clock.js';
 import { EarshotError, errorMessage } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
 import { VERSION } from '../../shared/version.js';
-import { modelFallbacks } from '../../models/prebuilt.js';
 import { createWakeDetector } from '../../wake/factory.js';
 import { result, type CheckResult } from './check.js';
 

@@ -55,8 +55,9 @@ export const utteranceSection = z
      * Silero VAD: a frame this many dB louder than the utterance's noise floor (its
      * quietest fifth of frames) is speech too, unless the model is sure it is not. Brings
      * back the quiet words the model misses in noise, which would otherwise look like a
-     * long pause and end the utterance early (off, at 10 dB: 14.5 % cut off instead of
-     * 3.5 %). 60 turns it off.
+     * long pause and end the utterance early (with one hangover and speech ending below
+     * 0.5, at 10 dB: 14.5 % cut off without it instead of 3.5 %; the `vad` table of
+     * `npm run bench:vad -- --sweep`). 60 turns it off.
      */
     noiseMarginDb: z.number().min(1).max(60).default(6),
     /** Hard cap on one utterance. */
