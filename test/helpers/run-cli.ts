@@ -37,10 +37,12 @@ export interface CliOptions {
   timeoutMs?: number;
   /** A command the node process runs under, e.g. `unshare -m sh -c …`. */
   wrap?: string[];
+  /** Another build's `cli/main.js` (a copy of the install); this repository's by default. */
+  cli?: string;
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const argv = [process.execPath, cliPath, ...args];
+  const argv = [process.execPath, options.cli ?? cliPath, ...args];
   const [cmd, ...rest] = options.wrap ? [...options.wrap, ...argv] : argv;
   const child = spawn(cmd!, rest, {
     cwd: repoRoot,

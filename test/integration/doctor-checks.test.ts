@@ -1,9 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameDbfs } from '../../src/audio/energy-vad.js';
-import { fixture, tempDir } from '../helpers/paths.js';
+import { fixture, repoRoot, tempDir } from '../helpers/paths.js';
 import {
   cleanEnv,
   requiredFailed,
@@ -120,6 +127,31 @@ describe('earshot doctor: wake word', { timeout: 90_000 }, () => {
     expect(wake.status).toBe('fail');
     expect(wake.detail).toContain('missing-model');
     expect(run.code).toBe(1);
+  });
+
+  it('warns, naming each model, when the install’s ORT files were made by another onnxruntime', async () => {
+    // A copy of the built tree whose manifest says another onnxruntime made its ORT files
+    // (as after an upgrade without `npm run build`): the models still open, from .onnx.
+    const install = join(tmp.dir, 'stale-install');
+    cpSync(join(repoRoot, 'dist'), join(install, 'dist'), { recursive: true });
+    for (const shared of ['node_modules', 'hardware', 'models', 'scripts']) {
+      symlinkSync(join(repoRoot, shared), join(install, shared));
+    }
+    copyFileSync(join(repoRoot, 'package.json'), join(install, 'package.json'));
+    const manifest = join(install, 'dist', 'ort-models', 'manifest.json');
+    const stale = JSON.parse(readFileSync(manifest, 'utf8')) as { onnxruntime: string };
+    writeFileSync(manifest, JSON.stringify({ ...stale, onnxruntime: '0.0.1' }));
+    const config = writeConfig(tmp.dir, 'stale.yaml', base());
+    const run = await runDoctor(['--config', config], {
+      cli: join(install, 'dist', 'cli', 'main.js'),
+      env: cleanEnv({ ALSA_CONFIG_PATH: noiseCard }),
+    });
+    const wake = run.check('wake word');
+    expect(wake.status).toBe('warn');
+    expect(wake.detail).toMatch(/opened from \.onnx instead of the ORT files/);
+    expect(wake.detail).toMatch(/alexa[^,]*\.onnx \(converted by onnxruntime 0\.0\.1, running \d/);
+    expect(wake.detail).toMatch(/CC BY-NC-SA 4\.0/);
+    expect(wake.hint).toMatch(/npm run build/);
   });
 });
 
