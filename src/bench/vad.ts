@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { EnergyVad } from '../audio/energy-vad.js';
 import { SileroVad, sileroOptions, type FrameSpeechOptions } from '../audio/silero-vad.js';
 import { loadConfig } from '../config/load.js';
+import { EarshotError } from '../shared/errors.js';
 import { openWakeWord } from '../wake/factory.js';
 import {
   FIRST_ENDPOINTER,
@@ -22,11 +23,13 @@ import {
   type ByNoise,
   type RuleRow,
 } from './endpoint/report.js';
+import { loadRecordings } from './endpoint/recordings.js';
 import {
   composeRequest,
   DEFAULT_RANGES,
   planRequests,
   withNoise,
+  type BenchRequest,
   type Range,
 } from './endpoint/requests.js';
 import { endThresholdSweep, roomSweep } from './endpoint/room-sweep.js';
@@ -50,8 +53,13 @@ import { findAudioFiles } from './wake/audio-files.js';
  * the evidence the default timings were chosen from) and `--split heldout` (the
  * figures). Seeded: the same arguments give the same requests and figures.
  *
+ * `--recordings DIR` measures recorded requests instead (src/bench/endpoint/recordings.ts:
+ * people's own, labelled), as recorded and with the same noise added; `--sweep` then
+ * sweeps on them.
+ *
  *   npm run bench:vad -- [--split heldout|tune] [--sweep] [--count N] [--seed N]
- *     [--phrase-pause MIN-MAX] [--set key=value]… [--corpus DIR] [--cache DIR] [--json]
+ *     [--phrase-pause MIN-MAX] [--recordings DIR] [--set key=value]… [--corpus DIR]
+ *     [--cache DIR] [--json]
  */
 const SNRS: ReadonlyArray<[string, number | undefined]> = [
   ['clean', undefined],
@@ -92,6 +100,7 @@ async function main(): Promise<void> {
       split: { type: 'string', default: 'heldout' },
       sweep: { type: 'boolean', default: false },
       'phrase-pause': { type: 'string' },
+      recordings: { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
     },
@@ -107,12 +116,14 @@ async function main(): Promise<void> {
   const timings = config.utterance;
   const preRollMs = config.audio.preRollMs;
 
-  const hasCorpus = existsSync(join(values.corpus!, 'positive', 'alexa'));
+  // Recorded requests stand in for the generated ones (and need no corpus).
+  const recorded = values.recordings ? await loadRecordings(values.recordings) : undefined;
+  const hasCorpus = !recorded && existsSync(join(values.corpus!, 'positive', 'alexa'));
   const alexaFiles = hasCorpus
     ? await findAudioFiles(join(values.corpus!, 'positive', 'alexa'))
     : [];
   const wordFiles = hasCorpus ? await findAudioFiles(join(values.corpus!, 'negative')) : [];
-  if (!hasCorpus)
+  if (!hasCorpus && !recorded)
     process.stderr.write(`bench:vad: no corpus at ${values.corpus}: synthesized voices only\n`);
   const ranges = { ...DEFAULT_RANGES, phrasePause };
   const plans = planRequests({ seed, count, split, alexaFiles, wordFiles, ...ranges });
@@ -133,19 +144,24 @@ async function main(): Promise<void> {
     preRollMs,
   };
   const source = clipSource(new Synth(values.cache!));
+  const total = recorded?.length ?? plans.length;
+  const requests = async function* (): AsyncGenerator<BenchRequest> {
+    if (recorded) yield* recorded;
+    else for (const plan of plans) yield await composeRequest(plan, source);
+  };
   const byNoise: ByNoise = Object.fromEntries(SNRS.map(([name]) => [name, [] as Measurement[]]));
   const started = process.hrtime.bigint();
-  for (const [i, plan] of plans.entries()) {
-    const request = await composeRequest(plan, source);
+  let done = 0;
+  for await (const request of requests()) {
     for (const [name, snr] of SNRS) {
       byNoise[name]!.push(await measure(request, withNoise(request, snr), tools));
     }
-    if ((i + 1) % 25 === 0) process.stderr.write(`bench:vad: ${i + 1}/${plans.length} requests\n`);
+    if (++done % 25 === 0) process.stderr.write(`bench:vad: ${done}/${total} requests\n`);
   }
   await silero.close();
   await detector.stop();
 
-  const out = {
+  const generated = {
     split,
     seed,
     count,
@@ -154,6 +170,11 @@ async function main(): Promise<void> {
       ? { alexa: alexaFiles.length, words: wordFiles.length, heldOutShare: '1/3 by file' }
       : null,
     ranges,
+  };
+  const out = {
+    ...(recorded
+      ? { split: 'recordings', recordings: { dir: resolve(values.recordings!), count: total } }
+      : generated),
     timings: {
       trailingSilenceMs: timings.trailingSilenceMs,
       commandWaitMs: timings.commandWaitMs,
@@ -173,7 +194,12 @@ async function main(): Promise<void> {
     ...(values.sweep ? sweeps(byNoise, timings, vad, preRollMs) : {}),
     wallSeconds: Math.round(Number(process.hrtime.bigint() - started) / 1e9),
   };
-  process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : text(out.results, out));
+  const heading = recorded
+    ? `${total} recorded requests from ${values.recordings}`
+    : `${split} half, ${count} requests`;
+  process.stdout.write(
+    values.json ? `${JSON.stringify(out)}\n` : text(out.results, { ...out, heading }),
+  );
 }
 
 function sweeps(
@@ -216,8 +242,7 @@ function sweeps(
 function text(
   rows: RuleRow[],
   out: {
-    split: string;
-    count: number;
+    heading: string;
     timings: object;
     idealVad: ReturnType<typeof idealVadBound>;
   },
@@ -225,7 +250,7 @@ function text(
   const cell = (s: Summary): string =>
     `${s.delayMedianMs}/${s.delayP90Ms} ms, cut ${s.cutPct} %${s.missedPct ? `, missed ${s.missedPct} %` : ''}`;
   const lines = [
-    `${out.split} half, ${out.count} requests; timings ${JSON.stringify(out.timings)}`,
+    `${out.heading}; timings ${JSON.stringify(out.timings)}`,
     'close delay after the last word (median/p90) and cut-offs:',
     ...rows.map(
       (r) =>
@@ -261,6 +286,11 @@ function parseRange(value: string): Range {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:vad: ${(err as Error).stack ?? String(err)}\n`);
+  // A mistake in what was asked for (a label, a flag) is a message; anything else a stack.
+  const text =
+    err instanceof EarshotError
+      ? `${err.code}: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`
+      : ((err as Error).stack ?? String(err));
+  process.stderr.write(`bench:vad: ${text}\n`);
   process.exitCode = 1;
 });

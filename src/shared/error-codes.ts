@@ -364,6 +364,10 @@ export const ERROR_CODES = {
     part: 'bench',
     meaning: 'A benchmark found no recordings where it was pointed.',
   },
+  E_BENCH_LABELS: {
+    part: 'bench',
+    meaning: 'The labels of recorded requests (bench:vad --recordings) are missing or wrong.',
+  },
   E_BENCH_SOX: {
     part: 'bench',
     meaning: 'sox, which decodes recordings for the benchmark, is missing.',

@@ -4,7 +4,7 @@ import type { FrameSpeechOptions, SileroVad } from '../../audio/silero-vad.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, framesForMs } from '../../shared/audio-format.js';
 import { LocalTransport } from '../../device/local-transport.js';
 import { UtteranceAudio } from '../../device/utterance-audio.js';
-import type { ComposedRequest } from './requests.js';
+import type { BenchRequest } from './requests.js';
 import { outcome, replay, type Close, type Outcome } from './score.js';
 import {
   decisions,
@@ -78,12 +78,12 @@ export interface Measurement {
 const ms = (samples: number): number => (samples / SAMPLE_RATE) * 1000;
 
 export async function measure(
-  request: ComposedRequest,
+  request: BenchRequest,
   audio: Int16Array,
   tools: Tools,
 ): Promise<Measurement> {
   const base = {
-    id: request.plan.id,
+    id: request.id,
     commandStartMs: ms(request.layout.commandStart),
     lastWordEndMs: ms(request.layout.lastWordEnd),
     innerPausesMs: request.layout.innerPausesMs,

@@ -113,12 +113,21 @@ export interface Layout {
   innerPausesMs: number[];
 }
 
-export interface ComposedRequest {
-  plan: RequestPlan;
+/** What the bench measures a request by: generated (`composeRequest`) or recorded. */
+export interface BenchRequest {
+  id: string;
+  /** Seeds the noise `withNoise` adds. */
+  noiseSeed: number;
   /** Clean speech over the faint room floor; `withNoise` adds noise at an SNR. */
   clean: Int16Array;
-  layout: Layout;
+  layout: Pick<Layout, 'commandStart' | 'lastWordEnd' | 'innerPausesMs'>;
+  /** Level of the speech (RMS over its words, int16 units): the reference of the SNR. */
   speechRms: number;
+}
+
+export interface ComposedRequest extends BenchRequest {
+  plan: RequestPlan;
+  layout: Layout;
 }
 
 /** Cuts a recording to its spoken part (the energy envelope; bridging short dips). */
@@ -223,6 +232,8 @@ export async function composeRequest(
     clean[i] = Math.max(-32768, Math.min(32767, Math.round(track[i]!)));
   const floor = new PinkNoise(plan.noiseSeed).fill(new Float32Array(total), FLOOR_RMS);
   return {
+    id: plan.id,
+    noiseSeed: plan.noiseSeed,
     plan: kept === plan.phrases.length ? plan : { ...plan, phrases: plan.phrases.slice(0, kept) },
     clean: mix(clean, floor),
     layout: {
@@ -237,9 +248,9 @@ export async function composeRequest(
 }
 
 /** The request with pink noise at `snrDb` below its speech (undefined: as composed). */
-export function withNoise(request: ComposedRequest, snrDb: number | undefined): Int16Array {
+export function withNoise(request: BenchRequest, snrDb: number | undefined): Int16Array {
   if (snrDb === undefined) return request.clean;
-  const noise = new PinkNoise(request.plan.noiseSeed + 1 + snrDb).fill(
+  const noise = new PinkNoise(request.noiseSeed + 1 + snrDb).fill(
     new Float32Array(request.clean.length),
     noiseRmsForSnr(request.speechRms, snrDb),
   );
@@ -247,7 +258,7 @@ export function withNoise(request: ComposedRequest, snrDb: number | undefined): 
 }
 
 /** Silences of at least 50 ms inside speech (10 ms windows 35 dB below its peak). */
-function silences(samples: Int16Array): number[] {
+export function silences(samples: Int16Array): number[] {
   const env = envelopeDb(samples);
   const cut = Math.max(...env) - 35;
   const out: number[] = [];

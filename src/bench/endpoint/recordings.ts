@@ -1,0 +1,177 @@
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
+import { z } from 'zod';
+import { FRAME_SAMPLES, SAMPLE_RATE } from '../../shared/audio-format.js';
+import { EarshotError } from '../../shared/errors.js';
+import { decodeAudio } from '../wake/audio-files.js';
+import { envelopeDb } from '../wake/envelope.js';
+import { mix, PinkNoise } from '../wake/noise.js';
+import { FLOOR_RMS, LEAD_FRAMES } from '../wake/streams.js';
+import { silences, type BenchRequest } from './requests.js';
+
+/**
+ * Recorded requests for `npm run bench:vad -- --recordings DIR`: people saying the wake
+ * word and a request, one request a file, with where the command begins and where its
+ * last word ends. The generated requests can only say how the device ends requests
+ * that pause the way the generator pauses; recordings of people say how it ends theirs.
+ *
+ * DIR holds the audio files (anything sox reads; down-mixed and resampled to 16 kHz)
+ * and `labels.json`:
+ *
+ *   [{ "file": "kitchen-1.wav", "commandStart": 2.10, "lastWordEnd": 4.85 }, …]
+ *
+ * in seconds from the start of the file. Each file must go on for at least
+ * `MIN_TAIL_SECONDS` after the last word, as the room sounded (the close is scored
+ * against it). The bench puts `LEAD_FRAMES` of a faint room floor before each
+ * recording, as before the generated ones: the wake word engine needs a moment of audio
+ * before it can fire.
+ */
+export const LABELS_FILE = 'labels.json';
+/** Room after the last word that each recording must have: longer than any close. */
+export const MIN_TAIL_SECONDS = 1.5;
+/** At most this many recordings, each at most this long (every one is held in memory). */
+export const MAX_RECORDINGS = 5000;
+export const MAX_RECORDING_SECONDS = 60;
+
+const seconds = z.number().finite().min(0).max(MAX_RECORDING_SECONDS);
+const Label = z
+  .object({
+    file: z
+      .string()
+      .min(1)
+      .refine((f) => !f.includes('/') && !f.includes(sep) && f !== '..', {
+        message: 'a file name in the same folder, without a path',
+      }),
+    commandStart: seconds,
+    lastWordEnd: seconds,
+  })
+  .strict()
+  .refine((l) => l.lastWordEnd > l.commandStart, {
+    message: 'lastWordEnd must be after commandStart',
+    path: ['lastWordEnd'],
+  });
+const Labels = z
+  .array(Label)
+  .min(1, 'no recordings listed')
+  .max(MAX_RECORDINGS, `at most ${MAX_RECORDINGS} recordings`);
+export type RecordingLabel = z.infer<typeof Label>;
+
+/** Parses and checks `labels.json`; a bad entry is named by its index and key. */
+export function parseLabels(text: string, source = LABELS_FILE): RecordingLabel[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new EarshotError('E_BENCH_LABELS', `${source}: not JSON: ${(err as Error).message}`, {
+      hint: `a list of {"file", "commandStart", "lastWordEnd"} (seconds)`,
+    });
+  }
+  const parsed = Labels.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length > 0 ? `[${issue.path.join('].[')}]` : 'the list';
+    throw new EarshotError('E_BENCH_LABELS', `${source}: ${where}: ${issue.message}`, {
+      hint: `a list of {"file", "commandStart", "lastWordEnd"} (seconds)`,
+    });
+  }
+  const seen = new Set<string>();
+  for (const label of parsed.data) {
+    if (seen.has(label.file)) {
+      throw new EarshotError('E_BENCH_LABELS', `${source}: ${label.file} is labelled twice`);
+    }
+    seen.add(label.file);
+  }
+  return parsed.data;
+}
+
+/** The labelled recordings in `dir`, laid out as the bench's requests. */
+export async function loadRecordings(dir: string): Promise<BenchRequest[]> {
+  const labelsPath = join(dir, LABELS_FILE);
+  const text = await readFile(labelsPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new EarshotError(
+      'E_BENCH_LABELS',
+      `cannot read ${labelsPath}: ${err.code ?? err.message}`,
+      {
+        hint: `put ${LABELS_FILE} beside the recordings (README, "End of an utterance")`,
+      },
+    );
+  });
+  const labels = parseLabels(text, labelsPath);
+  const requests: BenchRequest[] = [];
+  for (const [i, label] of labels.entries()) {
+    const file = resolve(dir, label.file);
+    const samples = await decodeAudio(file);
+    requests.push(recordedRequest(label, samples, i));
+  }
+  return requests;
+}
+
+/** One recording (16 kHz mono) as a request: a lead of room floor, then the recording. */
+export function recordedRequest(
+  label: RecordingLabel,
+  samples: Int16Array,
+  index: number,
+): BenchRequest {
+  const name = basename(label.file);
+  const length = samples.length / SAMPLE_RATE;
+  if (length > MAX_RECORDING_SECONDS) {
+    throw new EarshotError(
+      'E_BENCH_LABELS',
+      `${name}: ${length.toFixed(1)} s long, more than ${MAX_RECORDING_SECONDS} s`,
+    );
+  }
+  if (label.lastWordEnd + MIN_TAIL_SECONDS > length) {
+    throw new EarshotError(
+      'E_BENCH_LABELS',
+      `${name}: lastWordEnd ${label.lastWordEnd} s leaves ${Math.max(0, length - label.lastWordEnd).toFixed(2)} s of room; at least ${MIN_TAIL_SECONDS} s are needed`,
+      { hint: 'record on after the request, or check the label' },
+    );
+  }
+  const lead = LEAD_FRAMES * FRAME_SAMPLES;
+  const at = (s: number): number => lead + Math.round(s * SAMPLE_RATE);
+  const noiseSeed = 7_000_003 + index * 101;
+  const floor = new PinkNoise(noiseSeed).fill(new Float32Array(lead), FLOOR_RMS);
+  const clean = new Int16Array(lead + samples.length);
+  clean.set(mix(new Int16Array(lead), floor));
+  clean.set(samples, lead);
+  const commandStart = at(label.commandStart);
+  const lastWordEnd = at(label.lastWordEnd);
+  const speechRms = speechLevel(clean.subarray(commandStart, lastWordEnd));
+  if (speechRms === undefined) {
+    throw new EarshotError(
+      'E_BENCH_LABELS',
+      `${name}: no speech between commandStart and lastWordEnd (${label.commandStart}–${label.lastWordEnd} s)`,
+    );
+  }
+  return {
+    id: name,
+    noiseSeed,
+    clean,
+    speechRms,
+    layout: {
+      commandStart,
+      lastWordEnd,
+      innerPausesMs: silences(clean.subarray(commandStart, lastWordEnd)),
+    },
+  };
+}
+
+/**
+ * The level of the speech in a stretch, int16 RMS: over its 10 ms windows within 25 dB
+ * of the loudest (the words, not the pauses between them), as the generated requests'
+ * level is measured over their words. Undefined: nothing there.
+ */
+export function speechLevel(samples: Int16Array): number | undefined {
+  const env = envelopeDb(samples);
+  if (env.length === 0) return undefined;
+  const peak = Math.max(...env);
+  if (peak < -80) return undefined;
+  let energy = 0;
+  let count = 0;
+  for (const db of env) {
+    if (db < peak - 25) continue;
+    energy += 10 ** (db / 10);
+    count += 1;
+  }
+  return Math.sqrt(energy / count) * 32768;
+}
