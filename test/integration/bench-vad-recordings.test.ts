@@ -2,8 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { envelopeDb } from '../../src/bench/wake/envelope.js';
-import { readWavFile } from '../../src/shared/wav.js';
+import { speechSpans } from '../helpers/speech-spans.js';
 import { fixture, repoRoot, tempDir } from '../helpers/paths.js';
 import { ofType, runSimulate } from '../helpers/simulate.js';
 
@@ -14,21 +13,6 @@ import { ofType, runSimulate } from '../helpers/simulate.js';
 const tmp = tempDir('earshot-bench-rec-');
 afterAll(() => tmp.cleanup());
 const wav = fixture('alexa-pause-question.wav');
-
-/** Spans louder than -45 dBFS (the fixture's bed is -60), in seconds. */
-async function speechSpans(): Promise<Array<[number, number]>> {
-  const { samples } = await readWavFile(wav);
-  const spans: Array<[number, number]> = [];
-  let from: number | undefined;
-  envelopeDb(samples).forEach((db, w) => {
-    if (db > -45 && from === undefined) from = w;
-    if (db <= -45 && from !== undefined) {
-      spans.push([from / 100, w / 100]);
-      from = undefined;
-    }
-  });
-  return spans;
-}
 
 function benchVad(dir: string): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
   return spawnSync(
@@ -50,7 +34,7 @@ describe('bench:vad --recordings', { timeout: 150_000 }, () => {
     const dir = join(tmp.dir, 'good');
     mkdirSync(dir);
     copyFileSync(wav, join(dir, 'pause-question.wav'));
-    const spans = await speechSpans();
+    const spans = await speechSpans(wav);
     const commandStart = spans.find(([from]) => from > 3.5)![0];
     const lastWordEnd = spans.at(-1)![1];
     writeFileSync(

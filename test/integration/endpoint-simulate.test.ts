@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readWavFile } from '../../src/shared/wav.js';
 import { loadConfig } from '../../src/config/load.js';
-import { envelopeDb } from '../../src/bench/wake/envelope.js';
+import { speechSpans } from '../helpers/speech-spans.js';
 import { fixture } from '../helpers/paths.js';
 import { ofType, runSimulate } from '../helpers/simulate.js';
 
@@ -10,21 +9,6 @@ import { ofType, runSimulate } from '../helpers/simulate.js';
 // project's own fixture: "Alexa", a 1.35 s pause, "what's the weather like tomorrow,
 // in Paris?" (flite, scripts/make-fixtures.sh).
 const wav = fixture('alexa-pause-question.wav');
-
-/** Where speech is in the fixture: 10 ms windows louder than -45 dBFS (the bed is -60). */
-async function speechWindows(): Promise<Array<[number, number]>> {
-  const { samples } = await readWavFile(wav);
-  const spans: Array<[number, number]> = [];
-  let from: number | undefined;
-  envelopeDb(samples).forEach((db, w) => {
-    if (db > -45 && from === undefined) from = w;
-    if (db <= -45 && from !== undefined) {
-      spans.push([from / 100, w / 100]);
-      from = undefined;
-    }
-  });
-  return spans;
-}
 
 /** The uploads of a run (`count` of them expected). */
 async function uploads(
@@ -40,7 +24,7 @@ async function uploads(
 
 describe('the end of an utterance (earshot simulate)', () => {
   it('the fixture has the layout the tests rely on: the wake word, a pause over a second, the question', async () => {
-    const spans = await speechWindows();
+    const spans = await speechSpans(wav);
     expect(spans.length).toBeGreaterThan(2);
     const gaps = spans.slice(1).map(([from], i) => from - spans[i]![1]);
     // The longest silence is the pause after "Alexa" (2.0-2.9 s), 1.35 s of the script's.
@@ -49,7 +33,7 @@ describe('the end of an utterance (earshot simulate)', () => {
   });
 
   it("with the default timings: closes after the question, one quiet room's hangover after its end", async () => {
-    const questionEnd = (await speechWindows()).at(-1)![1];
+    const questionEnd = (await speechSpans(wav)).at(-1)![1];
     // The fixture is a quiet room (speech about 40 dB over its bed): the shorter hangover.
     const u = loadConfig().utterance;
     const hangover = (u.trailingSilenceMs - u.quietRoomShorterByMs) / 1000;
@@ -64,7 +48,7 @@ describe('the end of an utterance (earshot simulate)', () => {
   });
 
   it('a short hangover still waits through the pause after the wake word, and closes within 400 ms', async () => {
-    const questionEnd = (await speechWindows()).at(-1)![1];
+    const questionEnd = (await speechSpans(wav)).at(-1)![1];
     const [up] = await uploads(1, ['--set', 'utterance.trailingSilenceMs=320']);
     expect(up!.reason).toBe('vad');
     expect(up!.audioEndT as number).toBeGreaterThan(questionEnd);
@@ -72,7 +56,7 @@ describe('the end of an utterance (earshot simulate)', () => {
   });
 
   it('the pause after the wake word is bounded by utterance.commandWaitMs, not by the hangover', async () => {
-    const spans = await speechWindows();
+    const spans = await speechSpans(wav);
     const questionStart = spans.find(([from]) => from > 3.5)![0];
     // Ended in the pause; the question that follows wakes the device again on its own
     // ("what's" scores over the wake threshold), a second upload.
