@@ -23,7 +23,7 @@ import {
   type ByNoise,
   type RuleRow,
 } from './endpoint/report.js';
-import { loadRecordings } from './endpoint/recordings.js';
+import { openRecordings, readRecordings } from './endpoint/recordings.js';
 import {
   composeRequest,
   DEFAULT_RANGES,
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   const preRollMs = config.audio.preRollMs;
 
   // Recorded requests stand in for the generated ones (and need no corpus).
-  const recorded = values.recordings ? await loadRecordings(values.recordings) : undefined;
+  const recorded = values.recordings ? await openRecordings(values.recordings) : undefined;
   const hasCorpus = !recorded && existsSync(join(values.corpus!, 'positive', 'alexa'));
   const alexaFiles = hasCorpus
     ? await findAudioFiles(join(values.corpus!, 'positive', 'alexa'))
@@ -144,9 +144,9 @@ async function main(): Promise<void> {
     preRollMs,
   };
   const source = clipSource(new Synth(values.cache!));
-  const total = recorded?.length ?? plans.length;
+  const total = recorded?.labels.length ?? plans.length;
   const requests = async function* (): AsyncGenerator<BenchRequest> {
-    if (recorded) yield* recorded;
+    if (recorded) yield* readRecordings(recorded);
     else for (const plan of plans) yield await composeRequest(plan, source);
   };
   const byNoise: ByNoise = Object.fromEntries(SNRS.map(([name]) => [name, [] as Measurement[]]));

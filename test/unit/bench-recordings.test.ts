@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
+  MAX_FILE_BYTES,
   MIN_TAIL_SECONDS,
+  openRecordings,
   parseLabels,
   recordedRequest,
   speechLevel,
@@ -8,6 +12,7 @@ import {
 import { withNoise } from '../../src/bench/endpoint/requests.js';
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../../src/shared/audio-format.js';
 import { LEAD_FRAMES } from '../../src/bench/wake/streams.js';
+import { tempDir } from '../helpers/paths.js';
 
 // Recorded requests for bench:vad: the labels people write are checked by name, and a
 // recording is laid out where its labels say, behind the same lead as a generated one.
@@ -127,5 +132,42 @@ describe('bench:vad recordings: a recording as a request', () => {
   it('measures the level of speech over its words only', () => {
     expect(speechLevel(concat(tone(0.5, 1000), silence(1), tone(0.5, 1000)))).toBeCloseTo(1000, -1);
     expect(speechLevel(silence(1))).toBeUndefined();
+  });
+});
+
+describe('bench:vad recordings: the folder', () => {
+  const tmp = tempDir('earshot-rec-');
+  afterAll(() => tmp.cleanup());
+  const folder = (name: string, labels: string, files: Record<string, number> = {}): string => {
+    const dir = join(tmp.dir, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'labels.json'), labels);
+    for (const [file, bytes] of Object.entries(files)) {
+      writeFileSync(join(dir, file), '');
+      truncateSync(join(dir, file), bytes);
+    }
+    return dir;
+  };
+  const one = (file: string): string => JSON.stringify([{ file, commandStart: 1, lastWordEnd: 2 }]);
+
+  it('checks every labelled file before reading any', async () => {
+    const dir = folder('ok', one('a.wav'), { 'a.wav': 1000 });
+    await expect(openRecordings(dir)).resolves.toMatchObject({ labels: [{ file: 'a.wav' }] });
+  });
+
+  it('names a labelled file that is not there', async () => {
+    const dir = folder('missing', one('gone.wav'));
+    await expect(openRecordings(dir)).rejects.toThrow(/gone\.wav is not a file in/);
+  });
+
+  it('refuses a file too large to be one request, before decoding it', async () => {
+    const dir = folder('large', one('hour.wav'), { 'hour.wav': MAX_FILE_BYTES + 1 });
+    await expect(openRecordings(dir)).rejects.toThrow(/hour\.wav: 64\.0 MiB, more than 64 MiB/);
+  });
+
+  it('says where labels.json should be when there is none', async () => {
+    await expect(openRecordings(join(tmp.dir, 'nowhere'))).rejects.toThrow(
+      /cannot read .*labels\.json: ENOENT/,
+    );
   });
 });

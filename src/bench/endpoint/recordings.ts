@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { basename, join, resolve, sep } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, sep } from 'node:path';
 import { z } from 'zod';
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../../shared/audio-format.js';
 import { EarshotError } from '../../shared/errors.js';
@@ -29,9 +29,11 @@ import { silences, type BenchRequest } from './requests.js';
 export const LABELS_FILE = 'labels.json';
 /** Room after the last word that each recording must have: longer than any close. */
 export const MIN_TAIL_SECONDS = 1.5;
-/** At most this many recordings, each at most this long (every one is held in memory). */
+/** At most this many recordings, each at most this long (read one at a time). */
 export const MAX_RECORDINGS = 5000;
 export const MAX_RECORDING_SECONDS = 60;
+/** A file larger than this is not one request (60 s of 48 kHz stereo float is 22 MiB). */
+export const MAX_FILE_BYTES = 64 * 2 ** 20;
 
 const seconds = z.number().finite().min(0).max(MAX_RECORDING_SECONDS);
 const Label = z
@@ -84,8 +86,18 @@ export function parseLabels(text: string, source = LABELS_FILE): RecordingLabel[
   return parsed.data;
 }
 
-/** The labelled recordings in `dir`, laid out as the bench's requests. */
-export async function loadRecordings(dir: string): Promise<BenchRequest[]> {
+/** Labelled recordings, checked but not yet read. */
+export interface RecordingSet {
+  dir: string;
+  labels: RecordingLabel[];
+}
+
+/**
+ * Reads and checks `dir`'s labels, and that every file they name is there and not
+ * larger than `MAX_FILE_BYTES`: a mistake is reported before the first recording is
+ * measured, not an hour into a run.
+ */
+export async function openRecordings(dir: string): Promise<RecordingSet> {
   const labelsPath = join(dir, LABELS_FILE);
   const text = await readFile(labelsPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new EarshotError(
@@ -97,13 +109,33 @@ export async function loadRecordings(dir: string): Promise<BenchRequest[]> {
     );
   });
   const labels = parseLabels(text, labelsPath);
-  const requests: BenchRequest[] = [];
-  for (const [i, label] of labels.entries()) {
-    const file = resolve(dir, label.file);
-    const samples = await decodeAudio(file);
-    requests.push(recordedRequest(label, samples, i));
+  for (const label of labels) {
+    const size = await stat(join(dir, label.file)).then(
+      (s) => (s.isFile() ? s.size : -1),
+      () => -1,
+    );
+    if (size < 0) {
+      throw new EarshotError(
+        'E_BENCH_LABELS',
+        `${labelsPath}: ${label.file} is not a file in ${dir}`,
+      );
+    }
+    if (size > MAX_FILE_BYTES) {
+      throw new EarshotError(
+        'E_BENCH_LABELS',
+        `${label.file}: ${(size / 2 ** 20).toFixed(1)} MiB, more than ${MAX_FILE_BYTES / 2 ** 20} MiB`,
+        { hint: `one request a file, at most ${MAX_RECORDING_SECONDS} s` },
+      );
+    }
   }
-  return requests;
+  return { dir, labels };
+}
+
+/** The recordings as requests, one at a time: only the one being measured is held. */
+export async function* readRecordings(set: RecordingSet): AsyncGenerator<BenchRequest> {
+  for (const [i, label] of set.labels.entries()) {
+    yield recordedRequest(label, await decodeAudio(join(set.dir, label.file)), i);
+  }
 }
 
 /** One recording (16 kHz mono) as a request: a lead of room floor, then the recording. */
