@@ -3,8 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startBenchCloud } from './bench-cloud.js';
+import { FifoMic } from './fifo-mic.js';
 import { createRootLogger } from '../shared/logger.js';
 
 /**
@@ -12,12 +14,14 @@ import { createRootLogger } from '../shared/logger.js';
  * with one keyword. The device runs in its own process with the unit's environment and
  * node flags (the `Environment=` lines of systemd/earshot.service and the flags between
  * `node` and the script on its `ExecStart=` line, so the figure follows the unit;
- * `--bare` leaves both out, to see what they are worth), the whole
- * runtime (openWakeWord, Silero VAD, the ledger, the TLS link to the reference cloud in
- * this process, MQTT to a mosquitto started here when one is installed), fed a recording
- * at real time. It is `earshot simulate --realtime` rather than `earshot run` because
- * this machine has no sound card; the only parts that differ are the WAV source in place
- * of arecord (a separate process either way) and simulated GPIO pins.
+ * `--bare` leaves both out, to see what they are worth): `earshot run`, the whole
+ * runtime (the real `arecord`, openWakeWord, Silero VAD, the ledger, the TLS link to the
+ * reference cloud in this process, MQTT to a mosquitto started here when one is
+ * installed), hearing a recording at real time through an ALSA file PCM whose infile is
+ * a FIFO this process feeds (src/bench/fifo-mic.ts: this machine has no sound card). Only
+ * the GPIO pins are simulated. The daemon is stopped with SIGTERM a few seconds after
+ * the recording, as systemd stops it; wakes are counted from its log and uploads from
+ * its ledger.
  *
  *   npm run bench:daemon -- [--repeat N] [--bare] [--json]
  *
@@ -26,6 +30,24 @@ import { createRootLogger } from '../shared/logger.js';
  */
 const root = new URL('../../', import.meta.url).pathname;
 const MIB = 1024;
+/** What `earshot run` logs once every part has started (src/cli/commands/run.ts). */
+const READY_MESSAGE = 'earshot is running';
+/** After the recording: long enough for the last request to close and be answered. */
+const SETTLE_SECONDS = 4;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `check` holds; fails if the process exits first or after a minute. */
+async function until(check: () => boolean, what: string, exited: Promise<unknown>): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + 60_000;
+  while (!check()) {
+    if (gone) throw new Error(`the device exited before ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
 
 /** The environment the unit gives the daemon (`Environment=NAME=value` lines). */
 function unitEnvironment(unitText: string): Record<string, string> {
@@ -99,10 +121,12 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'earshot-bench-daemon-'));
   const children: ChildProcess[] = [];
   try {
-    const wav = join(work, 'input.wav');
+    const raw = join(work, 'input.raw');
     const repeat = Math.max(0, Number(values.repeat) - 1);
     const fixture = join(root, 'test/fixtures/alexa-what-time.wav');
-    execFileSync('sox', [fixture, wav, 'repeat', String(repeat)]);
+    execFileSync('sox', [fixture, '-t', 'raw', raw, 'repeat', String(repeat)]);
+    const mic = new FifoMic(work, readFileSync(raw));
+    rmSync(raw);
     const { cloud, device: certs } = await startBenchCloud(work, 'bench', {
       logger: createRootLogger({ level: 'error' }),
       behaviour: { reply: 'tone' },
@@ -115,38 +139,44 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 500));
       mqttUrl = `mqtt://127.0.0.1:${port}`;
     }
-    const args = [
-      join(root, 'dist/cli/main.js'),
-      'simulate',
-      '--json',
-      '--realtime',
-      '--wav',
-      wav,
-      '--ledger',
-      join(work, 'ledger.jsonl'),
-      '--cloud',
-      cloud.url,
-      '--ca',
-      certs.ca,
-      '--cert',
-      certs.cert,
-      '--key',
-      certs.key,
-      '--set',
+    const ledger = join(work, 'ledger.jsonl');
+    const settings = [
       'device.id=bench',
-      ...(mqttUrl ? ['--mqtt', mqttUrl] : []),
+      `device.stateDir=${join(work, 'state')}`,
+      `privacy.ledger=${ledger}`,
+      'gpio.backend=simulated',
+      'log.format=json',
+      `cloud.url=${cloud.url}`,
+      `cloud.ca=${certs.ca}`,
+      `cloud.cert=${certs.cert}`,
+      `cloud.key=${certs.key}`,
+      ...(mqttUrl ? [`mqtt.url=${mqttUrl}`] : []),
     ];
+    const args = [join(root, 'dist/cli/main.js'), 'run', ...settings.flatMap((s) => ['--set', s])];
     // The unit's environment and node flags (V8 and allocator settings), or none of
     // them with --bare.
     const unitEnv = values.bare ? {} : unitEnvironment(unit);
     const nodeFlags = values.bare ? [] : unitNodeFlags(unit);
     const device = spawn(process.execPath, [...nodeFlags, ...args], {
-      env: { ...process.env, NODE_OPTIONS: '', ...unitEnv },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        ...unitEnv,
+        ALSA_CONFIG_PATH: mic.alsaConfig,
+        NOTIFY_SOCKET: '',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
     children.push(device);
-    let out = '';
-    device.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    const log: Array<Record<string, unknown>> = [];
+    createInterface({ input: device.stderr! }).on('line', (line) => {
+      try {
+        log.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        process.stderr.write(`${line}\n`);
+      }
+    });
+    const exited = new Promise<number | null>((r) => device.on('close', r));
     // A process that has exited but is not yet reaped has no memory figures: keep the
     // last sample that had them.
     let last: Sample | undefined;
@@ -154,26 +184,34 @@ async function main(): Promise<void> {
       const s = sample(device.pid!);
       if (s && s.hwmKiB > 0) last = s;
     }, 100);
-    const code = await new Promise<number | null>((r) => device.on('close', r));
+    // Speak once the microphone is open (the daemon has started), then let the last
+    // request be answered and stop the daemon as systemd would.
+    await until(() => log.some((l) => l.msg === READY_MESSAGE), 'the daemon to start', exited);
+    mic.start();
+    await sleep((mic.seconds + SETTLE_SECONDS) * 1000);
+    device.kill('SIGTERM');
+    const code = await exited;
     clearInterval(timer);
+    mic.stop();
     await cloud.close();
-    const summary = out
+    const wakes = log.filter((l) => l.msg === 'utterance opened' && l.trigger === 'wake').length;
+    const uploads = readFileSync(ledger, 'utf8')
       .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.event === 'summary');
-    if (code !== 0 || !summary || !last) {
-      throw new Error(`the device exited with ${code} and no summary:\n${out.slice(-2000)}`);
+      .filter((l) => l.includes('"type":"utterance"')).length;
+    if (code !== 0 || !last) {
+      const tail = log.slice(-20).map((l) => JSON.stringify(l));
+      throw new Error(`the device exited with ${code}:\n${tail.join('\n')}`);
     }
     const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-    const seconds = Number(summary.seconds);
+    const seconds = mic.seconds;
     const result = {
       environment: unitEnv,
       nodeFlags,
       mqtt: mqttUrl !== undefined,
       audioSeconds: seconds,
-      wakes: summary.wakes,
-      uploads: summary.uploads,
+      wakes,
+      uploads,
+      micDroppedBytes: mic.dropped,
       peakRssMiB: Math.round((last.hwmKiB / MIB) * 10) / 10,
       rssEndMiB: Math.round((last.rssKiB / MIB) * 10) / 10,
       cpuPerAudioSecond: Number((last.cpuTicks / ticks / seconds).toFixed(4)),
