@@ -125,8 +125,12 @@ async function main(): Promise<void> {
     const repeat = Math.max(0, Number(values.repeat) - 1);
     const fixture = join(root, 'test/fixtures/alexa-what-time.wav');
     execFileSync('sox', [fixture, '-t', 'raw', raw, 'repeat', String(repeat)]);
-    const mic = new FifoMic(work, readFileSync(raw));
+    const recording = readFileSync(raw);
     rmSync(raw);
+    // The recording once, then silence until the daemon is stopped.
+    const mic = new FifoMic(work, Buffer.alloc(FifoMic.CHUNK));
+    mic.play(recording);
+    const audioSeconds = recording.length / 32_000;
     const { cloud, device: certs } = await startBenchCloud(work, 'bench', {
       logger: createRootLogger({ level: 'error' }),
       behaviour: { reply: 'tone' },
@@ -188,11 +192,11 @@ async function main(): Promise<void> {
     // request be answered and stop the daemon as systemd would.
     await until(() => log.some((l) => l.msg === READY_MESSAGE), 'the daemon to start', exited);
     mic.start();
-    await sleep((mic.seconds + SETTLE_SECONDS) * 1000);
+    await sleep((audioSeconds + SETTLE_SECONDS) * 1000);
     device.kill('SIGTERM');
     const code = await exited;
     clearInterval(timer);
-    mic.stop();
+    mic.close();
     await cloud.close();
     const wakes = log.filter((l) => l.msg === 'utterance opened' && l.trigger === 'wake').length;
     const uploads = readFileSync(ledger, 'utf8')
@@ -203,7 +207,7 @@ async function main(): Promise<void> {
       throw new Error(`the device exited with ${code}:\n${tail.join('\n')}`);
     }
     const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-    const seconds = mic.seconds;
+    const seconds = audioSeconds;
     const result = {
       environment: unitEnv,
       nodeFlags,

@@ -25,65 +25,107 @@ export function alsaFileConfig(dir: string, opts: { infile?: string; outfile?: s
 }
 
 /**
- * A microphone that speaks a recording at real time, then silence: a FIFO that an ALSA
- * file PCM reads as its infile, so the daemon's real `arecord` blocks on it as on a sound
- * card. 4000 bytes (125 ms of 16 kHz s16le mono) go in when their time has come, counted
- * from `start()`, so timer lateness does not add up. The FIFO is held open read-write: an
- * arecord that has not opened it yet, or has closed it (muted), never makes the writer
- * block, and what does not fit in the pipe is dropped, as a real microphone's sound is.
+ * A microphone spoken into at real time: a FIFO that an ALSA file PCM uses as
+ * its infile, so the daemon's real `arecord` blocks on it like on a sound card and gets
+ * 4000 bytes (125 ms of 16 kHz s16le mono) every 125 ms. Queued recordings play first,
+ * then `filler` loops (background noise, or silence), so frames keep flowing. It keeps the
+ * FIFO open read-write: arecord never sees end-of-file (past which a file PCM repeats
+ * stale data), and a restarted arecord finds the same stream. While nobody reads, writes
+ * that do not fit in the pipe are dropped, as a real microphone's sound is.
  */
 export class FifoMic {
   static readonly CHUNK = 4000;
   static readonly CHUNK_MS = 125;
+  readonly fifo: string;
   /** Point ALSA_CONFIG_PATH here. */
   readonly alsaConfig: string;
   private readonly fd: number;
+  private readonly queue: Buffer[] = [];
+  private fillerOffset = 0;
   private timer: NodeJS.Timeout | undefined;
   private t0 = 0;
   private sent = 0;
-  /** Bytes dropped because nobody was reading. */
+  private paused = false;
+  /** Bytes written into the pipe and bytes dropped because it was full. */
+  written = 0;
   dropped = 0;
 
   constructor(
     dir: string,
-    private readonly pcm: Buffer,
+    private readonly filler: Buffer,
   ) {
-    const fifo = join(dir, 'mic.fifo');
-    execFileSync('mkfifo', [fifo]);
-    this.fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
-    this.alsaConfig = alsaFileConfig(dir, { infile: fifo });
+    this.fifo = join(dir, 'mic.fifo');
+    execFileSync('mkfifo', [this.fifo]);
+    this.fd = openSync(this.fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    this.alsaConfig = alsaFileConfig(dir, { infile: this.fifo });
   }
 
-  /** Seconds of the recording (the silence after it is not counted). */
-  get seconds(): number {
-    return this.pcm.length / 32_000;
-  }
-
+  /** Starts the real-time feed (filler until something is played). */
   start(): void {
     this.t0 = Date.now();
     this.sent = 0;
     this.timer = setInterval(() => this.tick(), 25);
   }
 
-  stop(): void {
+  /** Queues a recording (raw s16le 16 kHz mono) to be spoken next. */
+  play(raw: Buffer): void {
+    this.queue.push(raw);
+  }
+
+  /** True once every queued recording has gone into the pipe. */
+  get idle(): boolean {
+    return this.queue.length === 0;
+  }
+
+  /** Silence on the wire: nothing at all is written (a stalled sound card). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.t0 = Date.now();
+    this.sent = 0;
+  }
+
+  close(): void {
     clearInterval(this.timer);
     this.timer = undefined;
     closeSync(this.fd);
   }
 
   private tick(): void {
+    if (this.paused) return;
     const due = Math.floor((Date.now() - this.t0) / FifoMic.CHUNK_MS) + 1;
-    for (; this.sent < due; this.sent++) {
-      const from = this.sent * FifoMic.CHUNK;
-      const chunk = Buffer.alloc(FifoMic.CHUNK);
-      if (from < this.pcm.length) this.pcm.copy(chunk, 0, from);
-      try {
-        // Less than PIPE_BUF (4096): all or nothing.
-        writeSync(this.fd, chunk);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-        this.dropped += chunk.length;
+    for (; this.sent < due; this.sent++) this.write(this.nextChunk());
+  }
+
+  private nextChunk(): Buffer {
+    const out = Buffer.alloc(FifoMic.CHUNK);
+    let filled = 0;
+    while (filled < out.length) {
+      const head = this.queue[0];
+      if (head) {
+        const n = head.copy(out, filled);
+        filled += n;
+        if (n === head.length) this.queue.shift();
+        else this.queue[0] = head.subarray(n);
+      } else {
+        const n = this.filler.copy(out, filled, this.fillerOffset);
+        filled += n;
+        this.fillerOffset = (this.fillerOffset + n) % this.filler.length;
       }
+    }
+    return out;
+  }
+
+  private write(chunk: Buffer): void {
+    try {
+      // Less than PIPE_BUF (4096): all or nothing.
+      this.written += writeSync(this.fd, chunk);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      this.dropped += chunk.length;
     }
   }
 }
