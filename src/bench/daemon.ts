@@ -120,6 +120,7 @@ async function main(): Promise<void> {
   });
   const work = mkdtempSync(join(tmpdir(), 'earshot-bench-daemon-'));
   const children: ChildProcess[] = [];
+  let mic: FifoMic | undefined;
   try {
     const raw = join(work, 'input.raw');
     const repeat = Math.max(0, Number(values.repeat) - 1);
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
     const recording = readFileSync(raw);
     rmSync(raw);
     // The recording once, then silence until the daemon is stopped.
-    const mic = new FifoMic(work, Buffer.alloc(FifoMic.CHUNK));
+    mic = new FifoMic(work, Buffer.alloc(FifoMic.CHUNK));
     mic.play(recording);
     const audioSeconds = recording.length / 32_000;
     const { cloud, device: certs } = await startBenchCloud(work, 'bench', {
@@ -196,34 +197,33 @@ async function main(): Promise<void> {
     device.kill('SIGTERM');
     const code = await exited;
     clearInterval(timer);
-    mic.close();
     await cloud.close();
     const wakes = log.filter((l) => l.msg === 'utterance opened' && l.trigger === 'wake').length;
     const uploads = readFileSync(ledger, 'utf8')
       .split('\n')
-      .filter((l) => l.includes('"type":"utterance"')).length;
+      .filter((l) => l !== '' && (JSON.parse(l) as { type?: string }).type === 'utterance').length;
     if (code !== 0 || !last) {
       const tail = log.slice(-20).map((l) => JSON.stringify(l));
       throw new Error(`the device exited with ${code}:\n${tail.join('\n')}`);
     }
     const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-    const seconds = audioSeconds;
     const result = {
       environment: unitEnv,
       nodeFlags,
       mqtt: mqttUrl !== undefined,
-      audioSeconds: seconds,
+      audioSeconds,
       wakes,
       uploads,
       micDroppedBytes: mic.dropped,
       peakRssMiB: Math.round((last.hwmKiB / MIB) * 10) / 10,
       rssEndMiB: Math.round((last.rssKiB / MIB) * 10) / 10,
-      cpuPerAudioSecond: Number((last.cpuTicks / ticks / seconds).toFixed(4)),
+      cpuPerAudioSecond: Number((last.cpuTicks / ticks / audioSeconds).toFixed(4)),
       // The daemon's memory target with one keyword (README, "the daemon's memory").
       target: { peakRssMiB: 120 },
     };
     process.stdout.write(`${JSON.stringify(result, null, values.json ? 0 : 2)}\n`);
   } finally {
+    mic?.close();
     for (const c of children) c.kill();
     rmSync(work, { recursive: true, force: true });
   }

@@ -126,7 +126,9 @@ async function main(): Promise<void> {
   if (!hasCorpus && !recorded)
     process.stderr.write(`bench:vad: no corpus at ${values.corpus}: synthesized voices only\n`);
   const ranges = { ...DEFAULT_RANGES, phrasePause };
-  const plans = planRequests({ seed, count, split, alexaFiles, wordFiles, ...ranges });
+  const plans = recorded
+    ? []
+    : planRequests({ seed, count, split, alexaFiles, wordFiles, ...ranges });
 
   const detector = openWakeWord(config.wake);
   await detector.start();
