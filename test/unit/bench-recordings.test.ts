@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   MAX_FILE_BYTES,
+  MAX_LABELS_BYTES,
   MIN_TAIL_SECONDS,
   openRecordings,
   parseLabels,
@@ -163,6 +164,12 @@ describe('bench:vad recordings: the folder', () => {
   it('refuses a file too large to be one request, before decoding it', async () => {
     const dir = folder('large', one('hour.wav'), { 'hour.wav': MAX_FILE_BYTES + 1 });
     await expect(openRecordings(dir)).rejects.toThrow(/hour\.wav: 64\.0 MiB, more than 64 MiB/);
+  });
+
+  it('refuses a labels.json too large to be a list of requests, before reading it', async () => {
+    const dir = folder('huge-labels', one('a.wav'), { 'a.wav': 1000 });
+    truncateSync(join(dir, 'labels.json'), MAX_LABELS_BYTES + 1);
+    await expect(openRecordings(dir)).rejects.toThrow(/labels\.json: 1048577 bytes, more than/);
   });
 
   it('says where labels.json should be when there is none', async () => {

@@ -34,6 +34,9 @@ export const MAX_RECORDINGS = 5000;
 export const MAX_RECORDING_SECONDS = 60;
 /** A file larger than this is not one request (60 s of 48 kHz stereo float is 22 MiB). */
 export const MAX_FILE_BYTES = 64 * 2 ** 20;
+/** `labels.json` larger than this is not a list of at most `MAX_RECORDINGS` labels. */
+export const MAX_LABELS_BYTES = 2 ** 20;
+const LABELS_HINT = 'a list of {"file", "commandStart", "lastWordEnd"} (seconds)';
 
 const seconds = z.number().finite().min(0).max(MAX_RECORDING_SECONDS);
 const Label = z
@@ -65,7 +68,7 @@ export function parseLabels(text: string, source = LABELS_FILE): RecordingLabel[
     json = JSON.parse(text);
   } catch (err) {
     throw new EarshotError('E_BENCH_LABELS', `${source}: not JSON: ${(err as Error).message}`, {
-      hint: `a list of {"file", "commandStart", "lastWordEnd"} (seconds)`,
+      hint: LABELS_HINT,
     });
   }
   const parsed = Labels.safeParse(json);
@@ -73,7 +76,7 @@ export function parseLabels(text: string, source = LABELS_FILE): RecordingLabel[
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length > 0 ? `[${issue.path.join('].[')}]` : 'the list';
     throw new EarshotError('E_BENCH_LABELS', `${source}: ${where}: ${issue.message}`, {
-      hint: `a list of {"file", "commandStart", "lastWordEnd"} (seconds)`,
+      hint: LABELS_HINT,
     });
   }
   const seen = new Set<string>();
@@ -99,15 +102,22 @@ export interface RecordingSet {
  */
 export async function openRecordings(dir: string): Promise<RecordingSet> {
   const labelsPath = join(dir, LABELS_FILE);
-  const text = await readFile(labelsPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+  const cannotRead = (err: NodeJS.ErrnoException): never => {
     throw new EarshotError(
       'E_BENCH_LABELS',
       `cannot read ${labelsPath}: ${err.code ?? err.message}`,
-      {
-        hint: `put ${LABELS_FILE} beside the recordings (README, "End of an utterance")`,
-      },
+      { hint: `put ${LABELS_FILE} beside the recordings (README, "End of an utterance")` },
     );
-  });
+  };
+  const { size } = await stat(labelsPath).catch(cannotRead);
+  if (size > MAX_LABELS_BYTES) {
+    throw new EarshotError(
+      'E_BENCH_LABELS',
+      `${labelsPath}: ${size} bytes, more than ${MAX_LABELS_BYTES}`,
+      { hint: LABELS_HINT },
+    );
+  }
+  const text = await readFile(labelsPath, 'utf8').catch(cannotRead);
   const labels = parseLabels(text, labelsPath);
   for (const label of labels) {
     const size = await stat(join(dir, label.file)).then(
